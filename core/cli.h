@@ -1,0 +1,36 @@
+/*
+ * cli: the profile commands of the command-line contract (DESIGN.md) as
+ * functions of a running or freshly opened engine, writing into buffers.
+ * The same code serves `kith COMMAND` run directly and commands handed to a
+ * running engine through its control socket. Uses only engine verbs.
+ */
+#ifndef KITH_CORE_CLI_H
+#define KITH_CORE_CLI_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct engine;
+
+struct cli_buf {
+    char *s;
+    size_t len;
+    size_t cap;
+};
+
+void cli_printf(struct cli_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s as a JSON string literal (quotes included). */
+void cli_json_str(struct cli_buf *b, const char *s);
+void cli_buf_free(struct cli_buf *b);
+
+/* Run one command (argv[0] is the command name). Returns the exit status:
+ * 0 done, 1 failed (one calm line on err), 2 usage. */
+int cli_exec(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err);
+
+/* True for commands cli_exec understands. */
+int cli_known(const char *command);
+
+/* "90", "90s", "30m", "48h", "7d" -> seconds; -1 if malformed. */
+long cli_parse_duration(const char *s);
+
+#endif

@@ -1,0 +1,181 @@
+/*
+ * engine: the one event loop of a kith peer and the verbs everything else
+ * calls (DESIGN.md). It owns the profile lock, the unlocked store, the
+ * identity, the transport and the control socket; it runs zmq_poll over the
+ * transport's sockets, the control socket, a signal self-pipe and (for the
+ * TUI) one extra file descriptor, and emits events. Nothing else in kith
+ * touches a socket or runs SQL: tui/ and main.c use only this header.
+ *
+ * Strings returned in structs are copies owned by the caller unless a
+ * comment says "borrowed".
+ */
+#ifndef KITH_CORE_ENGINE_H
+#define KITH_CORE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define ENGINE_NAME_BUF 65
+#define ENGINE_ID_HEX 33      /* 16-byte message id as hex + NUL */
+#define ENGINE_FPR_BUF 36
+#define ENGINE_SAFETY_BUF 72
+#define ENGINE_ENDPOINT_BUF 97
+#define ENGINE_INVITE_BUF 2048
+
+struct engine;
+
+/* Resolve the profile directory: arg, else $KITH_HOME, else
+ * $XDG_DATA_HOME/kith, else ~/.local/share/kith. KITH_OK or KITH_EINVAL. */
+KITH_NODISCARD int engine_home_resolve(const char *arg, char *out, size_t cap);
+
+/* Does home hold a profile database? */
+bool engine_profile_exists(const char *home);
+
+/* Is an engine running on this profile (someone holds its lock)? */
+bool engine_is_running(const char *home);
+
+/* Create a profile: directory (0700), database sealed under pass, a fresh
+ * identity named name, listening on listen (NULL: tcp://127.0.0.1:*; a port
+ * of * is resolved to a free port now and kept). cost_min selects the
+ * cheapest Argon2id parameters (tests only; recorded in the profile).
+ * KITH_EEXISTS if a profile is already there. */
+KITH_NODISCARD int engine_init_profile(const char *home, const char *name, const char *listen,
+                                       const char *pass, size_t pass_len, bool cost_min);
+
+/* Take the profile lock (KITH_EBUSY if an engine runs), unlock the store
+ * (KITH_EPASSPHRASE, KITH_ENOTKITH, KITH_ENOTFOUND when no profile) and load
+ * the identity. No sockets yet. */
+KITH_NODISCARD int engine_open(const char *home, const char *pass, size_t pass_len,
+                               struct engine **out);
+/* Stop the network (if started), close the store and release the lock. NULL-safe. */
+void engine_close(struct engine *e);
+
+/* Start the network: transport (ZAP, ROUTER, self-test: KITH_ESELFTEST),
+ * DEALERs for every contact, the control socket, signal handling for
+ * SIGINT/SIGTERM. */
+KITH_NODISCARD int engine_start(struct engine *e);
+/* One pass of the loop: poll up to timeout_ms (-1: until the next timer),
+ * dispatch, run due timers, then call the idle hook once. */
+KITH_NODISCARD int engine_step(struct engine *e, int timeout_ms);
+/* Loop until engine_stop or SIGINT/SIGTERM. */
+KITH_NODISCARD int engine_run(struct engine *e);
+void engine_stop(struct engine *e);
+bool engine_stopping(const struct engine *e);
+
+/* TUI hooks: watch one fd (stdin) and call on_ready when readable; call
+ * idle once per loop pass after all work. Pass NULL to remove. */
+void engine_watch_fd(struct engine *e, int fd, void (*on_ready)(void *ctx), void *ctx);
+void engine_set_idle(struct engine *e, void (*idle)(void *ctx), void *ctx);
+
+/* Who am I. */
+struct engine_me {
+    char name[ENGINE_NAME_BUF];
+    char fingerprint[ENGINE_FPR_BUF];
+    char endpoint[ENGINE_ENDPOINT_BUF];
+    bool online; /* network started */
+};
+KITH_NODISCARD int engine_me(struct engine *e, struct engine_me *me);
+
+/* A new one-time invite code valid for ttl_s (0: 48 h; at most 7 days). */
+KITH_NODISCARD int engine_invite(struct engine *e, uint32_t ttl_s, char code[ENGINE_INVITE_BUF]);
+/* Accept a code: add the contact (named as_name, else the inviter's own
+ * name) and queue the handshake; it completes when both are online.
+ * name_out gets the contact's name. KITH_EEXPIRED, KITH_EMALFORMED,
+ * KITH_ECRYPTO, KITH_EEXISTS (name taken: use as_name). */
+KITH_NODISCARD int engine_accept(struct engine *e, const char *code, const char *as_name,
+                                 char name_out[ENGINE_NAME_BUF]);
+
+struct engine_contact {
+    char name[ENGINE_NAME_BUF];
+    char fingerprint[ENGINE_FPR_BUF];   /* their half */
+    char safety[ENGINE_SAFETY_BUF];     /* the number both sides compare */
+    bool online;
+    bool verified;
+    bool pending;  /* handshake not yet answered */
+    int trust;     /* 0..3 */
+    size_t queued; /* our messages to them not yet delivered */
+};
+/* All contacts by name; *out malloc'd (free()). */
+KITH_NODISCARD int engine_contacts(struct engine *e, struct engine_contact **out, size_t *n);
+KITH_NODISCARD int engine_contact(struct engine *e, const char *name, struct engine_contact *c);
+KITH_NODISCARD int engine_rename(struct engine *e, const char *name, const char *new_name);
+KITH_NODISCARD int engine_set_verified(struct engine *e, const char *name, bool verified);
+
+/* Send text to a contact: sealed once, committed to the outbox with the
+ * ratchet state, then handed to the network. id_out gets the message id.
+ * KITH_ENOTFOUND (no such contact), KITH_ETOOBIG, KITH_EINVAL (empty or not UTF-8). */
+#define ENGINE_SEND_HEAVY 1u
+#define ENGINE_SEND_URGENT 2u
+KITH_NODISCARD int engine_send(struct engine *e, const char *target, const char *text,
+                               unsigned flags, char id_out[ENGINE_ID_HEX]);
+
+/* Send many texts at once (a paste, a script, the benchmark): sealed in
+ * order and committed KITH_GROUP_COMMIT at a time. KITH_OK when all are
+ * queued; on an error, the ones before it are queued. */
+KITH_NODISCARD int engine_send_batch(struct engine *e, const char *target,
+                                     const char *const *texts, size_t n, unsigned flags);
+
+struct engine_msg {
+    char id[ENGINE_ID_HEX];
+    char from[ENGINE_NAME_BUF];
+    bool outgoing;
+    char *text; /* malloc'd */
+    int64_t ts_ms;
+    uint64_t lamport;
+    const char *state; /* static: queued, sent, delivered, received, held, folded,
+                          awaiting_consent, expired */
+    int64_t release_at;
+};
+/* The last `limit` messages (0: all) of a conversation, oldest first;
+ * before_lamport > 0 pages backwards. Free with engine_msgs_free. */
+KITH_NODISCARD int engine_history(struct engine *e, const char *target, size_t limit,
+                                  uint64_t before_lamport, struct engine_msg **out, size_t *n);
+void engine_msgs_free(struct engine_msg *m, size_t n);
+/* State name of one message by id (hex). */
+KITH_NODISCARD int engine_msg_state(struct engine *e, const char *id_hex, const char **state);
+
+/* Does pass unlock this profile? (The quick-lock screen.) Runs Argon2id:
+ * blocks for up to a second. KITH_OK or KITH_EPASSPHRASE. */
+KITH_NODISCARD int engine_check_passphrase(struct engine *e, const char *pass, size_t pass_len);
+
+/* Profile settings: "listen" (an endpoint; used from the next start) and
+ * "socks5" (HOST:PORT, or "off"). get: *value malloc'd. KITH_EINVAL for an
+ * unknown key or a malformed value, KITH_ENOTFOUND when unset. */
+KITH_NODISCARD int engine_config_get(struct engine *e, const char *key, char **value);
+KITH_NODISCARD int engine_config_set(struct engine *e, const char *key, const char *value);
+
+/* Status-line figures. */
+struct engine_status {
+    size_t contacts_online;
+    size_t queued;
+    size_t held;
+    uint64_t rejected; /* malformed, tampered or replayed frames set aside */
+};
+KITH_NODISCARD int engine_status(struct engine *e, struct engine_status *s);
+
+/* Events for views, drained in the idle hook. */
+enum engine_event_kind {
+    ENGINE_EV_MESSAGE = 1,   /* a message arrived from contact */
+    ENGINE_EV_STATE = 2,     /* one of our messages changed state (sent/delivered) */
+    ENGINE_EV_CONTACT = 3,   /* a contact was added or completed its handshake */
+    ENGINE_EV_PEER_UP = 4,
+    ENGINE_EV_PEER_DOWN = 5,
+};
+struct engine_event {
+    enum engine_event_kind kind;
+    char contact[ENGINE_NAME_BUF];
+    char msg_id[ENGINE_ID_HEX];
+};
+bool engine_next_event(struct engine *e, struct engine_event *ev);
+
+/* Control socket: run a command line (argv without the program name) in a
+ * running engine, as `kith ARGS...` would. Used by main.c. status gets the
+ * exit status; out/err get malloc'd NUL-terminated texts.
+ * KITH_ENOENGINE when none answers. */
+KITH_NODISCARD int engine_control_call(const char *home, int argc, char **argv, int *status,
+                                       char **out, char **err);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * engine internals shared by engine.c (lifecycle, loop, control socket,
+ * verbs) and engine_recv.c (incoming frames, group commit, acknowledgements).
+ * Not a public header.
+ */
+#ifndef KITH_CORE_ENGINE_IMPL_H
+#define KITH_CORE_ENGINE_IMPL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "core/identity.h"
+#include "core/limits.h"
+#include "core/store.h"
+#include "net/transport.h"
+
+#define ENGINE_EVENTS_MAX 256
+#define ENGINE_PATH_MAX 4096
+
+/* What the engine keeps in memory of each contact: enough to answer ZAP
+ * without SQL and to route frames. Rebuilt from the store at start and on
+ * every contact change. */
+struct engine_peer {
+    int64_t contact_id;
+    uint8_t member_id[IDENTITY_MEMBER_ID];
+    uint8_t tk[32];
+    char name[ENGINE_NAME_BUF];
+    char endpoint[ENGINE_ENDPOINT_BUF];
+    bool pending;
+};
+
+/* One frame waiting for the next group commit. */
+struct engine_inframe {
+    struct transport_origin origin;
+    uint8_t *buf;
+    size_t len;
+};
+
+struct engine {
+    char home[ENGINE_PATH_MAX];
+    int lock_fd;
+    struct store *st;
+    struct identity *id;
+    uint8_t member_id[IDENTITY_MEMBER_ID];
+    char name[ENGINE_NAME_BUF];
+    char listen[ENGINE_ENDPOINT_BUF];
+
+    struct engine_peer *peers;
+    size_t npeers;
+
+    size_t open_invites;
+    int64_t invites_checked_ms;
+    int64_t zap_window_start_ms;
+    unsigned zap_invitees_in_window;
+
+    struct transport *tp;
+    void *ctl_ctx;
+    void *ctl;
+    bool started;
+    bool stop;
+    int sig_pipe[2];
+
+    int watch_fd;
+    void (*on_ready)(void *ctx);
+    void *ready_ctx;
+    void (*idle)(void *ctx);
+    void *idle_ctx;
+
+    struct engine_inframe batch[KITH_GROUP_COMMIT];
+    size_t nbatch;
+
+    struct engine_event events[ENGINE_EVENTS_MAX];
+    size_t ev_head;
+    size_t ev_count;
+
+    uint64_t rejected;
+};
+
+int64_t engine_now_ms(void);
+/* "tcp://HOST:*" -> "tcp://HOST:PORT" with a free port; others checked and copied. */
+KITH_NODISCARD int engine_resolve_listen(const char *listen, char out[ENGINE_ENDPOINT_BUF]);
+/* home + "/" + leaf into out: KITH_OK or KITH_EINVAL (too long). */
+KITH_NODISCARD int engine_path(char *out, size_t cap, const char *home, const char *leaf);
+void engine_emit(struct engine *e, enum engine_event_kind kind, const char *contact,
+                 const uint8_t *msg_id);
+struct engine_peer *engine_peer_by_member(struct engine *e, const uint8_t member_id[16]);
+struct engine_peer *engine_peer_by_contact(struct engine *e, int64_t contact_id);
+struct engine_peer *engine_peer_by_tk(struct engine *e, const uint8_t tk[32]);
+KITH_NODISCARD int engine_reload_peers(struct engine *e);
+/* Hand due outbox rows of one contact (0: all) to the network. */
+void engine_flush(struct engine *e, int64_t contact_id);
+/* Process every frame gathered in e->batch in one transaction, then ACK. */
+void engine_process_batch(struct engine *e);
+/* Test builds: KITH_CRASH_AT=point:n makes the n-th pass through point _exit(137). */
+void engine_crash_point(const char *point);
+/* Retry delay after `attempts` sends: 1, 2, 4 ... 512 s plus 0-25 % jitter. */
+int64_t engine_backoff_ms(uint32_t attempts);
+
+#endif

@@ -1,0 +1,517 @@
+/*
+ * engine_recv: what happens to frames that arrive. A batch of up to
+ * KITH_GROUP_COMMIT frames is handled in ONE transaction: dedupe by msg_id,
+ * decrypt on a scratch copy of the session, write the inbox row, the seen
+ * row and the new session state; the acknowledgements are sealed inside the
+ * same transaction and sent only after COMMIT. Malformed, tampered and
+ * replayed frames are counted and set aside; the connection stays up.
+ */
+#include "core/engine_impl.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/kcrypt.h"
+#include "core/session.h"
+#include "proto/frame.h"
+
+#define RECV_INVITEE_MAX_BYTES 8192
+
+/* Sessions touched by this batch, loaded once and saved before COMMIT. */
+struct recv_session {
+    int64_t contact_id;
+    struct session *s;
+    bool dirty;
+};
+
+/* Acknowledgements owed to one contact, sent after COMMIT. */
+struct recv_ack {
+    int64_t contact_id;
+    struct transport_origin origin;
+    uint8_t ids[KITH_GROUP_COMMIT][16];
+    size_t nids;
+    uint8_t *frame;
+    size_t frame_len;
+};
+
+struct recv_batch {
+    struct recv_session sessions[KITH_GROUP_COMMIT];
+    size_t nsessions;
+    struct recv_ack acks[KITH_GROUP_COMMIT];
+    size_t nacks;
+    bool reload_peers;
+};
+
+static struct session *
+recv_session_get(struct engine *e, struct recv_batch *b, int64_t contact_id)
+{
+    struct session *s = NULL;
+
+    for (size_t i = 0; i < b->nsessions; i++) {
+        if (b->sessions[i].contact_id == contact_id) {
+            return b->sessions[i].s;
+        }
+    }
+    if (b->nsessions == KITH_GROUP_COMMIT ||
+        store_session_load(e->st, contact_id, &s) != KITH_OK) {
+        return NULL;
+    }
+    b->sessions[b->nsessions].contact_id = contact_id;
+    b->sessions[b->nsessions].s = s;
+    b->sessions[b->nsessions].dirty = false;
+    b->nsessions++;
+    return s;
+}
+
+static void
+recv_session_adopt(struct recv_batch *b, int64_t contact_id, struct session *s)
+{
+    b->sessions[b->nsessions].contact_id = contact_id;
+    b->sessions[b->nsessions].s = s;
+    b->sessions[b->nsessions].dirty = true;
+    b->nsessions++;
+}
+
+static void
+recv_session_dirty(struct recv_batch *b, int64_t contact_id)
+{
+    for (size_t i = 0; i < b->nsessions; i++) {
+        if (b->sessions[i].contact_id == contact_id) {
+            b->sessions[i].dirty = true;
+        }
+    }
+}
+
+static void
+recv_owe_ack(struct recv_batch *b, int64_t contact_id, const struct transport_origin *o,
+             const uint8_t msg_id[16])
+{
+    struct recv_ack *a = NULL;
+
+    for (size_t i = 0; i < b->nacks; i++) {
+        if (b->acks[i].contact_id == contact_id) {
+            a = &b->acks[i];
+        }
+    }
+    if (a == NULL) {
+        a = &b->acks[b->nacks++];
+        memset(a, 0, sizeof *a);
+        a->contact_id = contact_id;
+    }
+    a->origin = *o; /* answer on the most recent path */
+    if (a->nids < KITH_GROUP_COMMIT) {
+        memcpy(a->ids[a->nids++], msg_id, 16);
+    }
+}
+
+/* Decrypt a session body (after any init header) into a fresh envelope. */
+static int
+recv_open(struct session *s, const struct frame *f, size_t skip, uint8_t *plain, size_t cap,
+          struct envelope *env)
+{
+    uint8_t ad[FRAME_AD_BYTES];
+    size_t plain_len = 0;
+    int rc;
+
+    if (f->body_len < skip + SESSION_MSG_OVERHEAD) {
+        return KITH_EMALFORMED;
+    }
+    frame_ad(f, ad);
+    rc = session_decrypt(s, ad, sizeof ad, f->body + skip, f->body_len - skip,
+                         (uint64_t)(engine_now_ms() / 1000), plain, cap, &plain_len);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    return envelope_decode(plain, plain_len, env);
+}
+
+/* Our peer's name for a new contact: theirs, made unique with a number. */
+static void
+recv_unique_name(struct engine *e, const char *wanted, char out[ENGINE_NAME_BUF])
+{
+    struct store_contact tmp;
+
+    snprintf(out, ENGINE_NAME_BUF, "%s", wanted);
+    for (int i = 2; i < 100 && store_contact_by_name(e->st, out, &tmp) == KITH_OK; i++) {
+        snprintf(out, ENGINE_NAME_BUF, "%.58s %d", wanted, i);
+    }
+}
+
+static int
+recv_invite_accept(struct engine *e, struct recv_batch *b, const struct transport_origin *o,
+                   const struct frame *f)
+{
+    struct store_invite inv;
+    struct store_contact c;
+    struct identity_public peer;
+    struct session *s = NULL;
+    struct envelope env;
+    struct contact_card card;
+    uint8_t ek[32];
+    uint8_t *plain = NULL;
+    uint32_t spk_id = 0;
+    int rc;
+
+    memset(&inv, 0, sizeof inv);
+    rc = session_init_header_peek(f->body, f->body_len, ek, &spk_id);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    rc = store_invite_get(e->st, spk_id, &inv);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    if (inv.state != STORE_INVITE_ISSUED || inv.expires_at < (uint32_t)(engine_now_ms() / 1000)) {
+        rc = KITH_EEXPIRED;
+        goto out;
+    }
+    rc = session_respond(e->id, inv.inv_sk, inv.inv_pk, inv.secret, f->body, f->body_len, &peer,
+                         ek, &s);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    if (o->kind == TRANSPORT_INVITEE && sodium_memcmp(o->tk, peer.tk, 32) != 0) {
+        rc = KITH_ECRYPTO; /* the connection's key must be the one the bundle signs */
+        goto out;
+    }
+    plain = xmalloc(f->body_len);
+    rc = recv_open(s, f, SESSION_INIT_HEADER_BYTES, plain, f->body_len, &env);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    if (env.type != ENVELOPE_CONTACT_CARD || card_decode(env.payload, env.payload_len, &card)) {
+        rc = KITH_EMALFORMED;
+        goto out;
+    }
+    rc = store_seen_ek(e->st, ek, engine_now_ms() / 1000);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    memset(&c, 0, sizeof c);
+    recv_unique_name(e, card.name, c.name);
+    c.pub = peer;
+    identity_member_id(peer.ik, c.member_id);
+    c.n_endpoints = card.n_endpoints;
+    for (uint8_t i = 0; i < card.n_endpoints && i < STORE_ENDPOINTS_MAX; i++) {
+        snprintf(c.endpoints[i], sizeof c.endpoints[i], "%s", card.endpoints[i]);
+    }
+    c.state = STORE_CONTACT_ACTIVE;
+    c.created_at = engine_now_ms() / 1000;
+    rc = store_contact_add(e->st, &c);
+    if (rc == KITH_OK) {
+        rc = store_invite_set_state(e->st, inv.invite_id, STORE_INVITE_USED);
+    }
+    if (rc == KITH_OK) {
+        rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+    }
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    recv_session_adopt(b, c.id, s);
+    s = NULL;
+    recv_owe_ack(b, c.id, o, f->msg_id);
+    b->reload_peers = true;
+    if (e->open_invites > 0) {
+        e->open_invites--;
+    }
+    engine_emit(e, ENGINE_EV_CONTACT, c.name, NULL);
+out:
+    if (plain != NULL) {
+        sodium_memzero(plain, f->body_len);
+        free(plain);
+    }
+    session_destroy(s);
+    sodium_memzero(&inv, sizeof inv);
+    return rc;
+}
+
+static void
+recv_acked(struct engine *e, struct engine_peer *p, const struct envelope *env)
+{
+    for (uint32_t off = 0; off + 16 <= env->payload_len; off += 16) {
+        const uint8_t *id = env->payload + off;
+        if (store_outbox_remove(e->st, id) != KITH_OK) {
+            continue; /* a duplicate ACK */
+        }
+        if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
+            engine_emit(e, ENGINE_EV_STATE, p->name, id);
+        }
+    }
+}
+
+static int
+recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p,
+                   const struct transport_origin *o, const struct frame *f)
+{
+    struct session *s = recv_session_get(e, b, p->contact_id);
+    struct envelope env;
+    size_t skip = f->type == FRAME_SESSION_MSG ? 0 : SESSION_INIT_HEADER_BYTES;
+    bool was_waiting;
+    uint8_t *plain;
+    int rc;
+
+    if (s == NULL) {
+        return KITH_ESTATE;
+    }
+    was_waiting = session_get_state(s) == SESSION_AWAIT_REPLY;
+    plain = xmalloc(f->body_len);
+    rc = recv_open(s, f, skip, plain, f->body_len, &env);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    recv_session_dirty(b, p->contact_id);
+    if (was_waiting || p->pending) {
+        struct store_contact c;
+        if (store_contact_by_id(e->st, p->contact_id, &c) == KITH_OK &&
+            c.state == STORE_CONTACT_PENDING) {
+            c.state = STORE_CONTACT_ACTIVE;
+            if (store_contact_update(e->st, &c) == KITH_OK) {
+                b->reload_peers = true;
+                engine_emit(e, ENGINE_EV_CONTACT, p->name, NULL);
+            }
+        }
+    }
+    switch (env.type) {
+    case ENVELOPE_ACK:
+        recv_acked(e, p, &env);
+        break;
+    case ENVELOPE_TEXT: {
+        struct store_msg m;
+        uint64_t lamport = 0;
+        memset(&m, 0, sizeof m);
+        rc = store_lamport_tick(e->st, env.lamport, &lamport);
+        if (rc != KITH_OK) {
+            goto out;
+        }
+        memcpy(m.msg_id, f->msg_id, 16);
+        m.contact_id = p->contact_id;
+        m.outgoing = false;
+        m.lamport = lamport;
+        m.sender_seq = env.sender_seq;
+        m.ts_ms = (int64_t)env.sent_at_ms;
+        m.state = STORE_MSG_RECEIVED;
+        m.flags = env.flags;
+        m.text = (char *)env.payload; /* store seals a copy */
+        m.text_len = env.payload_len;
+        {
+            /* The payload is not NUL-terminated inside the envelope. */
+            char *text = xmalloc(env.payload_len + 1);
+            memcpy(text, env.payload, env.payload_len);
+            text[env.payload_len] = '\0';
+            m.text = text;
+            rc = store_msg_add(e->st, &m);
+            sodium_memzero(text, env.payload_len);
+            free(text);
+        }
+        if (rc == KITH_OK) {
+            rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+        }
+        if (rc != KITH_OK) {
+            goto out;
+        }
+        recv_owe_ack(b, p->contact_id, o, f->msg_id);
+        engine_emit(e, ENGINE_EV_MESSAGE, p->name, f->msg_id);
+        break;
+    }
+    default:
+        /* Known but not for this path (a card after the handshake): take it, ack it. */
+        rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+        if (rc == KITH_OK) {
+            recv_owe_ack(b, p->contact_id, o, f->msg_id);
+        }
+        break;
+    }
+out:
+    sodium_memzero(plain, f->body_len);
+    free(plain);
+    return rc;
+}
+
+static void
+recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in)
+{
+    const struct transport_origin *o = &in->origin;
+    struct engine_peer *p = NULL;
+    struct frame f;
+    int rc = frame_decode(in->buf, in->len, &f);
+
+    if (rc != KITH_OK) {
+        e->rejected++;
+        return;
+    }
+    if (o->kind == TRANSPORT_CONTACT) {
+        p = engine_peer_by_member(e, o->peer_id);
+    } else if (o->kind == TRANSPORT_INVITEE) {
+        p = engine_peer_by_tk(e, o->tk); /* became a contact on this connection */
+    }
+    if (p == NULL && !(o->kind == TRANSPORT_INVITEE && f.type == FRAME_INVITE_ACCEPT &&
+                       in->len <= RECV_INVITEE_MAX_BYTES)) {
+        e->rejected++;
+        return;
+    }
+    if (memcmp(f.route, e->member_id, sizeof e->member_id) != 0) {
+        e->rejected++; /* relaying for circle members arrives with issue 4 */
+        return;
+    }
+    if (store_seen_has(e->st, f.msg_id)) {
+        if (p != NULL) {
+            recv_owe_ack(b, p->contact_id, o, f.msg_id); /* the sender missed our ACK */
+        }
+        return;
+    }
+    switch (f.type) {
+    case FRAME_INVITE_ACCEPT:
+        rc = p == NULL ? recv_invite_accept(e, b, o, &f) : recv_session_frame(e, b, p, o, &f);
+        break;
+    case FRAME_SESSION_INIT:
+    case FRAME_SESSION_MSG:
+        rc = p != NULL ? recv_session_frame(e, b, p, o, &f) : KITH_ESTATE;
+        break;
+    default:
+        rc = KITH_EMALFORMED; /* circle and sync frames arrive with issue 4 */
+        break;
+    }
+    if (rc != KITH_OK) {
+        e->rejected++;
+    }
+}
+
+/* Seal each owed ACK inside the open transaction (the session advances). */
+static void
+recv_seal_acks(struct engine *e, struct recv_batch *b)
+{
+    for (size_t i = 0; i < b->nacks; i++) {
+        struct recv_ack *a = &b->acks[i];
+        struct session *s = recv_session_get(e, b, a->contact_id);
+        struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
+        uint8_t payload[KITH_GROUP_COMMIT * 16];
+        uint8_t plain[ENVELOPE_HEADER_BYTES + sizeof payload + ENVELOPE_PAD];
+        uint8_t ad[FRAME_AD_BYTES];
+        struct envelope env;
+        struct frame f;
+        size_t plain_len = 0;
+        size_t body_len = 0;
+        size_t cap;
+        uint8_t *body;
+
+        if (s == NULL) {
+            continue;
+        }
+        for (size_t k = 0; k < a->nids; k++) {
+            memcpy(payload + 16 * k, a->ids[k], 16);
+        }
+        memset(&env, 0, sizeof env);
+        env.type = ENVELOPE_ACK;
+        env.version = 1;
+        env.sent_at_ms = (uint64_t)engine_now_ms();
+        env.payload = payload;
+        env.payload_len = (uint32_t)(16 * a->nids);
+        if (envelope_encode(&env, plain, sizeof plain, &plain_len) != KITH_OK) {
+            continue;
+        }
+        memset(&f, 0, sizeof f);
+        f.type = session_get_state(s) == SESSION_AWAIT_REPLY ? FRAME_SESSION_INIT
+                                                             : FRAME_SESSION_MSG;
+        randombytes_buf(f.msg_id, 16);
+        if (p != NULL) {
+            memcpy(f.route, p->member_id, 16);
+        } else {
+            uint8_t mid[16];
+            identity_member_id(session_peer_ik(s), mid);
+            memcpy(f.route, mid, 16);
+        }
+        f.expires_at = (uint32_t)(engine_now_ms() / 1000 + KITH_FRAME_EXPIRY);
+        frame_ad(&f, ad);
+        {
+            size_t hdr = f.type == FRAME_SESSION_INIT ? SESSION_INIT_HEADER_BYTES : 0;
+            cap = hdr + plain_len + SESSION_MSG_OVERHEAD;
+            body = xmalloc(cap);
+            if (hdr > 0) {
+                memcpy(body, session_init_header(s), hdr);
+            }
+            if (session_encrypt(s, ad, sizeof ad, plain, plain_len, body + hdr, cap - hdr,
+                                &body_len) != KITH_OK) {
+                free(body);
+                continue;
+            }
+            body_len += hdr;
+        }
+        recv_session_dirty(b, a->contact_id);
+        f.body = body;
+        f.body_len = (uint32_t)body_len;
+        a->frame = xmalloc(FRAME_HEADER_BYTES + body_len);
+        if (frame_encode(&f, a->frame, FRAME_HEADER_BYTES + body_len, &a->frame_len) != KITH_OK) {
+            free(a->frame);
+            a->frame = NULL;
+        }
+        free(body);
+        sodium_memzero(plain, sizeof plain);
+    }
+}
+
+static void
+recv_batch_free(struct recv_batch *b)
+{
+    for (size_t i = 0; i < b->nsessions; i++) {
+        session_destroy(b->sessions[i].s);
+    }
+    for (size_t i = 0; i < b->nacks; i++) {
+        free(b->acks[i].frame);
+    }
+    free(b);
+}
+
+void
+engine_process_batch(struct engine *e)
+{
+    struct recv_batch *b = xcalloc(1, sizeof *b);
+    int rc;
+
+    rc = store_begin(e->st);
+    if (rc != KITH_OK) {
+        goto out; /* frames stay unacknowledged; senders retry */
+    }
+    for (size_t i = 0; i < e->nbatch; i++) {
+        recv_one(e, b, &e->batch[i]);
+        engine_crash_point("recv.after_decrypt");
+    }
+    recv_seal_acks(e, b);
+    for (size_t i = 0; i < b->nsessions && rc == KITH_OK; i++) {
+        if (b->sessions[i].dirty) {
+            rc = store_session_save(e->st, b->sessions[i].contact_id, b->sessions[i].s);
+        }
+    }
+    engine_crash_point("recv.before_commit");
+    if (rc == KITH_OK) {
+        rc = store_commit(e->st);
+    }
+    if (rc != KITH_OK) {
+        store_rollback(e->st);
+        goto out;
+    }
+    engine_crash_point("recv.after_commit");
+    if (b->reload_peers) {
+        KITH_IGNORE(engine_reload_peers(e)); /* the store is right; memory catches up later */
+    }
+    for (size_t i = 0; i < b->nacks; i++) {
+        struct recv_ack *a = &b->acks[i];
+        struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
+        if (a->frame == NULL) {
+            continue;
+        }
+        /* Answer on the path the frame came by; else any live path. */
+        if (transport_reply(e->tp, &a->origin, a->frame, a->frame_len) != KITH_OK && p != NULL) {
+            KITH_IGNORE(transport_send(e->tp, p->member_id, a->frame, a->frame_len));
+        }
+        engine_crash_point("ack.after_send");
+    }
+out:
+    for (size_t i = 0; i < e->nbatch; i++) {
+        free(e->batch[i].buf);
+        e->batch[i].buf = NULL;
+    }
+    e->nbatch = 0;
+    recv_batch_free(b);
+}

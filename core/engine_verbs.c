@@ -1,0 +1,759 @@
+/*
+ * engine_verbs: what the engine does on request — seal and queue a message
+ * (seal once, commit, then send), hand due outbox rows to the network with
+ * backoff, make and accept invites, and answer the views' queries.
+ */
+#include "core/engine_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "core/cli.h"
+#include "core/kcrypt.h"
+#include "core/session.h"
+#include "proto/frame.h"
+#include "proto/invite.h"
+
+/* ---- sending ---- */
+
+/* Test builds: KITH_TEST_TAMPER_EVERY=n flips one body byte of every n-th
+ * frame handed to the network (the stored copy stays intact, so the retry is
+ * honest): the receiver must reject and count it, and keep the connection. */
+static void
+engine_test_tamper(uint8_t *frame, size_t len)
+{
+#ifdef KITH_TEST_HOOKS
+    static unsigned long sent;
+    const char *every = getenv("KITH_TEST_TAMPER_EVERY");
+    unsigned long n = every != NULL ? strtoul(every, NULL, 10) : 0;
+
+    if (n > 0 && ++sent % n == 0 && len > FRAME_HEADER_BYTES) {
+        frame[FRAME_HEADER_BYTES + randombytes_uniform((uint32_t)(len - FRAME_HEADER_BYTES))] ^=
+            0x40;
+    }
+#else
+    (void)frame;
+    (void)len;
+#endif
+}
+
+void
+engine_flush(struct engine *e, int64_t contact_id)
+{
+    struct store_outbox *rows = NULL;
+    size_t n = 0;
+    int64_t now = engine_now_ms();
+    int64_t blocked[64];
+    size_t nblocked = 0;
+
+    if (!e->started || store_outbox_due(e->st, contact_id, now, 256, &rows, &n) != KITH_OK) {
+        return;
+    }
+    if (n == 0) {
+        store_outbox_free(rows, n);
+        return;
+    }
+    if (store_begin(e->st) != KITH_OK) {
+        store_outbox_free(rows, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct store_outbox *r = &rows[i];
+        struct engine_peer *p = engine_peer_by_contact(e, r->contact_id);
+        bool skip = false;
+        int rc;
+
+        for (size_t b = 0; b < nblocked; b++) {
+            skip = skip || blocked[b] == r->contact_id;
+        }
+        if (p == NULL || skip) {
+            rc = KITH_EAGAIN;
+        } else {
+            engine_test_tamper(r->frame, r->frame_len);
+            rc = transport_send(e->tp, p->member_id, r->frame, r->frame_len);
+        }
+        if (rc == KITH_OK) {
+            engine_crash_point("send.after_zmq_send");
+            KITH_IGNORE(store_outbox_reschedule(e->st, r->msg_id, r->attempts + 1,
+                                                now + engine_backoff_ms(r->attempts + 1)));
+            /* The first hand-over makes a queued message "sent" (handshake rows have no
+             * history row: ENOTFOUND is expected for them). */
+            if (r->attempts == 0 &&
+                store_msg_set_state(e->st, r->msg_id, STORE_MSG_SENT) == KITH_OK) {
+                engine_emit(e, ENGINE_EV_STATE, p->name, r->msg_id);
+            }
+        } else {
+            /* No live path: the peer coming up wakes these rows at once. */
+            if (!skip && nblocked < 64) {
+                blocked[nblocked++] = r->contact_id;
+            }
+            KITH_IGNORE(store_outbox_reschedule(e->st, r->msg_id, r->attempts, now + 30000));
+        }
+    }
+    if (store_commit(e->st) != KITH_OK) {
+        store_rollback(e->st);
+    }
+    store_outbox_free(rows, n);
+}
+
+/* Inside an open transaction: seal one envelope for a contact with session
+ * s (advanced in memory), and write the outbox row (and the history row
+ * when m != NULL). The caller saves s and commits. */
+static int
+engine_seal_locked(struct engine *e, const struct store_contact *c, struct session *s,
+                   struct envelope *env, struct store_msg *m, uint8_t msg_id[16])
+{
+    uint8_t *plain = NULL;
+    uint8_t *body = NULL;
+    uint8_t *wire = NULL;
+    struct frame f;
+    uint8_t ad[FRAME_AD_BYTES];
+    size_t plain_len = 0;
+    size_t body_len = 0;
+    size_t wire_len = 0;
+    size_t hdr = 0;
+    size_t cap;
+    uint64_t seq = 0;
+    uint64_t lamport = 0;
+    int64_t now = engine_now_ms();
+    int rc;
+
+    rc = store_next_seq(e->st, c->id, &seq, env->prev_msg_id);
+    if (rc == KITH_OK) {
+        rc = store_lamport_tick(e->st, 0, &lamport);
+    }
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    env->lamport = lamport;
+    env->sender_seq = seq;
+    env->sent_at_ms = (uint64_t)now;
+    plain_len = envelope_size(env->payload_len);
+    plain = xmalloc(plain_len);
+    rc = envelope_encode(env, plain, plain_len, &plain_len);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    memset(&f, 0, sizeof f);
+    randombytes_buf(msg_id, 16);
+    memcpy(f.msg_id, msg_id, 16);
+    memcpy(f.route, c->member_id, 16);
+    f.expires_at = (uint32_t)(now / 1000 + KITH_FRAME_EXPIRY);
+    f.type = session_get_state(s) == SESSION_AWAIT_REPLY ? FRAME_SESSION_INIT : FRAME_SESSION_MSG;
+    if (c->state == STORE_CONTACT_PENDING && env->type == ENVELOPE_CONTACT_CARD) {
+        f.type = FRAME_INVITE_ACCEPT;
+    }
+    if (f.type != FRAME_SESSION_MSG) {
+        hdr = SESSION_INIT_HEADER_BYTES; /* DR §5.1: repeated until the peer answers */
+    }
+    cap = hdr + plain_len + SESSION_MSG_OVERHEAD;
+    if (cap > FRAME_BODY_MAX) {
+        rc = KITH_ETOOBIG;
+        goto out;
+    }
+    body = xmalloc(cap);
+    if (hdr > 0) {
+        memcpy(body, session_init_header(s), hdr);
+    }
+    frame_ad(&f, ad);
+    rc = session_encrypt(s, ad, sizeof ad, plain, plain_len, body + hdr, cap - hdr, &body_len);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    f.body = body;
+    f.body_len = (uint32_t)(hdr + body_len);
+    wire = xmalloc(FRAME_HEADER_BYTES + f.body_len);
+    rc = frame_encode(&f, wire, FRAME_HEADER_BYTES + f.body_len, &wire_len);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    if (m != NULL) {
+        memcpy(m->msg_id, msg_id, 16);
+        m->contact_id = c->id;
+        m->outgoing = true;
+        m->lamport = lamport;
+        m->sender_seq = seq;
+        m->ts_ms = now;
+        m->state = STORE_MSG_QUEUED;
+        rc = store_msg_add(e->st, m);
+        if (rc != KITH_OK) {
+            goto out;
+        }
+    }
+    rc = store_outbox_add(e->st, msg_id, c->id, wire, wire_len, now);
+    if (rc == KITH_OK) {
+        rc = store_set_last_sent(e->st, c->id, seq, msg_id);
+    }
+out:
+    if (plain != NULL) {
+        sodium_memzero(plain, plain_len);
+        free(plain);
+    }
+    free(body);
+    free(wire);
+    return rc;
+}
+
+/* Seal one envelope and commit it with the advanced session: seal once,
+ * commit, then (the caller) send. */
+static int
+engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct envelope *env,
+                      struct store_msg *m, uint8_t msg_id[16])
+{
+    struct session *s = NULL;
+    int rc = store_begin(e->st);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    rc = store_session_load(e->st, c->id, &s);
+    if (rc == KITH_OK) {
+        rc = engine_seal_locked(e, c, s, env, m, msg_id);
+    }
+    if (rc == KITH_OK) {
+        rc = store_session_save(e->st, c->id, s);
+    }
+    if (rc == KITH_OK) {
+        engine_crash_point("seal.before_commit");
+        rc = store_commit(e->st);
+    }
+    if (rc != KITH_OK) {
+        store_rollback(e->st);
+    } else {
+        engine_crash_point("seal.after_commit");
+    }
+    session_destroy(s);
+    return rc;
+}
+
+static int
+engine_text_ok(const char *text)
+{
+    size_t len = text != NULL ? strlen(text) : 0;
+
+    if (len == 0 || !frame_valid_utf8((const uint8_t *)text, len)) {
+        return KITH_EINVAL;
+    }
+    return len > KITH_TEXT_MAX ? KITH_ETOOBIG : KITH_OK;
+}
+
+static void
+engine_text_envelope(struct envelope *env, struct store_msg *m, const char *text, unsigned flags)
+{
+    memset(env, 0, sizeof *env);
+    env->type = ENVELOPE_TEXT;
+    env->version = 1;
+    env->flags = (uint16_t)(((flags & ENGINE_SEND_HEAVY) ? ENVELOPE_F_HEAVY : 0) |
+                            ((flags & ENGINE_SEND_URGENT) ? ENVELOPE_F_URGENT : 0));
+    env->payload = (const uint8_t *)text;
+    env->payload_len = (uint32_t)strlen(text);
+    memset(m, 0, sizeof *m);
+    m->flags = env->flags;
+    m->text = (char *)text;
+    m->text_len = env->payload_len;
+}
+
+int
+engine_send_batch(struct engine *e, const char *target, const char *const *texts, size_t n,
+                  unsigned flags)
+{
+    struct store_contact c;
+    struct session *s = NULL;
+    size_t done = 0;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        rc = engine_text_ok(texts[i]);
+        if (rc != KITH_OK) {
+            return rc;
+        }
+    }
+    rc = target[0] == '#' ? KITH_ENOTFOUND : store_contact_by_name(e->st, target, &c);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    /* Group commit: up to KITH_GROUP_COMMIT messages per transaction. */
+    while (done < n && rc == KITH_OK) {
+        size_t chunk = n - done < KITH_GROUP_COMMIT ? n - done : KITH_GROUP_COMMIT;
+        rc = store_begin(e->st);
+        if (rc != KITH_OK) {
+            break;
+        }
+        rc = store_session_load(e->st, c.id, &s);
+        for (size_t i = 0; i < chunk && rc == KITH_OK; i++) {
+            struct envelope env;
+            struct store_msg m;
+            uint8_t msg_id[16];
+            engine_text_envelope(&env, &m, texts[done + i], flags);
+            rc = engine_seal_locked(e, &c, s, &env, &m, msg_id);
+        }
+        if (rc == KITH_OK) {
+            rc = store_session_save(e->st, c.id, s);
+        }
+        if (rc == KITH_OK) {
+            rc = store_commit(e->st);
+        }
+        if (rc != KITH_OK) {
+            store_rollback(e->st);
+        }
+        session_destroy(s);
+        s = NULL;
+        if (rc == KITH_OK) {
+            done += chunk;
+            engine_flush(e, c.id);
+        }
+    }
+    return rc;
+}
+
+int
+engine_send(struct engine *e, const char *target, const char *text, unsigned flags,
+            char id_out[ENGINE_ID_HEX])
+{
+    struct store_contact c;
+    struct envelope env;
+    struct store_msg m;
+    uint8_t msg_id[16];
+    int rc = engine_text_ok(text);
+
+    id_out[0] = '\0';
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    if (target[0] == '#') {
+        return KITH_ENOTFOUND; /* circles arrive with issue 4 */
+    }
+    rc = store_contact_by_name(e->st, target, &c);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    engine_text_envelope(&env, &m, text, flags);
+    rc = engine_seal_and_queue(e, &c, &env, &m, msg_id);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    kcrypt_hex(id_out, msg_id, 16);
+    engine_flush(e, c.id);
+    return KITH_OK;
+}
+
+/* ---- invites ---- */
+
+static void
+engine_own_card(struct engine *e, struct contact_card *card)
+{
+    memset(card, 0, sizeof *card);
+    snprintf(card->name, sizeof card->name, "%s", e->name);
+    if (e->listen[0] != '\0' && frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
+        snprintf(card->endpoints[0], sizeof card->endpoints[0], "%s", e->listen);
+        card->n_endpoints = 1;
+    }
+}
+
+int
+engine_invite(struct engine *e, uint32_t ttl_s, char code[ENGINE_INVITE_BUF])
+{
+    struct store_invite si;
+    struct invite inv;
+    uint32_t now = (uint32_t)(engine_now_ms() / 1000);
+    int rc;
+
+    code[0] = '\0';
+    if (ttl_s == 0) {
+        ttl_s = KITH_INVITE_TTL_DEFAULT;
+    }
+    if (ttl_s > KITH_INVITE_TTL_MAX) {
+        return KITH_EINVAL;
+    }
+    memset(&si, 0, sizeof si);
+    do {
+        si.invite_id = randombytes_random();
+    } while (si.invite_id == 0 || si.invite_id == 0xFFFFFFFFu);
+    randombytes_buf(si.inv_sk, sizeof si.inv_sk);
+    crypto_scalarmult_base(si.inv_pk, si.inv_sk);
+    randombytes_buf(si.secret, sizeof si.secret);
+    si.expires_at = now + ttl_s;
+    si.state = STORE_INVITE_ISSUED;
+
+    memset(&inv, 0, sizeof inv);
+    inv.version = 1;
+    inv.from = *identity_public(e->id);
+    memcpy(inv.inv_pk, si.inv_pk, 32);
+    inv.invite_id = si.invite_id;
+    memcpy(inv.secret, si.secret, 32);
+    inv.expires_at = si.expires_at;
+    snprintf(inv.name, sizeof inv.name, "%s", e->name);
+    if (frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
+        snprintf(inv.endpoints[0], sizeof inv.endpoints[0], "%s", e->listen);
+        inv.n_endpoints = 1;
+    }
+    rc = invite_encode(&inv, e->id, code, ENGINE_INVITE_BUF);
+    if (rc == KITH_OK) {
+        rc = store_invite_add(e->st, &si);
+    }
+    if (rc == KITH_OK) {
+        e->open_invites++;
+        e->invites_checked_ms = engine_now_ms();
+    } else {
+        code[0] = '\0';
+    }
+    sodium_memzero(&si, sizeof si);
+    sodium_memzero(&inv, sizeof inv);
+    return rc;
+}
+
+int
+engine_accept(struct engine *e, const char *code, const char *as_name,
+              char name_out[ENGINE_NAME_BUF])
+{
+    struct invite inv;
+    struct store_contact c;
+    struct store_contact existing;
+    struct session *s = NULL;
+    struct envelope env;
+    struct contact_card card;
+    uint8_t card_buf[512];
+    size_t card_len = 0;
+    uint8_t msg_id[16];
+    int rc;
+
+    name_out[0] = '\0';
+    rc = invite_decode(code, (uint32_t)(engine_now_ms() / 1000), &inv);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    if (memcmp(inv.from.ik, identity_public(e->id)->ik, 32) == 0) {
+        rc = KITH_EINVAL; /* our own invite */
+        goto out;
+    }
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "%s", as_name != NULL ? as_name : inv.name);
+    if (!frame_valid_name(c.name, strlen(c.name))) {
+        rc = KITH_EINVAL;
+        goto out;
+    }
+    c.pub = inv.from;
+    identity_member_id(inv.from.ik, c.member_id);
+    if (store_contact_by_member(e->st, c.member_id, &existing) == KITH_OK) {
+        rc = KITH_EEXISTS;
+        goto out;
+    }
+    c.n_endpoints = inv.n_endpoints > STORE_ENDPOINTS_MAX ? STORE_ENDPOINTS_MAX : inv.n_endpoints;
+    for (uint8_t i = 0; i < c.n_endpoints; i++) {
+        snprintf(c.endpoints[i], sizeof c.endpoints[i], "%s", inv.endpoints[i]);
+    }
+    c.state = STORE_CONTACT_PENDING;
+    c.created_at = engine_now_ms() / 1000;
+    rc = session_initiate(e->id, &inv.from, inv.inv_pk, inv.invite_id, inv.secret, &s);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    rc = store_begin(e->st);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    rc = store_contact_add(e->st, &c);
+    if (rc == KITH_OK) {
+        rc = store_session_save(e->st, c.id, s);
+    }
+    if (rc == KITH_OK) {
+        rc = store_commit(e->st);
+    } else {
+        store_rollback(e->st);
+    }
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    engine_own_card(e, &card);
+    rc = card_encode(&card, card_buf, sizeof card_buf, &card_len);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    memset(&env, 0, sizeof env);
+    env.type = ENVELOPE_CONTACT_CARD;
+    env.version = 1;
+    env.payload = card_buf;
+    env.payload_len = (uint32_t)card_len;
+    rc = engine_seal_and_queue(e, &c, &env, NULL, msg_id);
+    if (rc != KITH_OK) {
+        goto out;
+    }
+    snprintf(name_out, ENGINE_NAME_BUF, "%s", c.name);
+    rc = engine_reload_peers(e);
+    engine_emit(e, ENGINE_EV_CONTACT, c.name, NULL);
+    engine_flush(e, c.id);
+out:
+    session_destroy(s);
+    sodium_memzero(&inv, sizeof inv);
+    return rc;
+}
+
+/* ---- queries ---- */
+
+int
+engine_me(struct engine *e, struct engine_me *me)
+{
+    memset(me, 0, sizeof *me);
+    snprintf(me->name, sizeof me->name, "%s", e->name);
+    identity_fingerprint(identity_public(e->id)->ik, me->fingerprint);
+    snprintf(me->endpoint, sizeof me->endpoint, "%s",
+             e->tp != NULL ? transport_endpoint(e->tp) : e->listen);
+    me->online = e->started;
+    return KITH_OK;
+}
+
+static void
+engine_fill_contact(struct engine *e, const struct store_contact *sc, struct engine_contact *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->name, sizeof c->name, "%s", sc->name);
+    identity_fingerprint(sc->pub.ik, c->fingerprint);
+    identity_safety_number(identity_public(e->id)->ik, sc->pub.ik, c->safety);
+    c->online = e->tp != NULL && transport_peer_reachable(e->tp, sc->member_id);
+    c->verified = sc->verified;
+    c->pending = sc->state == STORE_CONTACT_PENDING;
+    c->trust = sc->trust;
+}
+
+int
+engine_contacts(struct engine *e, struct engine_contact **out, size_t *n)
+{
+    struct store_contact *cs = NULL;
+    size_t count = 0;
+    int rc = store_contacts_list(e->st, &cs, &count);
+
+    *out = NULL;
+    *n = 0;
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    *out = xcalloc(count, sizeof **out);
+    for (size_t i = 0; i < count; i++) {
+        engine_fill_contact(e, &cs[i], &(*out)[i]);
+    }
+    *n = count;
+    sodium_memzero(cs, count * sizeof *cs);
+    free(cs);
+    return KITH_OK;
+}
+
+int
+engine_contact(struct engine *e, const char *name, struct engine_contact *c)
+{
+    struct store_contact sc;
+    int rc = store_contact_by_name(e->st, name, &sc);
+
+    if (rc == KITH_OK) {
+        engine_fill_contact(e, &sc, c);
+    }
+    return rc;
+}
+
+int
+engine_rename(struct engine *e, const char *name, const char *new_name)
+{
+    struct store_contact sc;
+    int rc;
+
+    if (!frame_valid_name(new_name, strlen(new_name))) {
+        return KITH_EINVAL;
+    }
+    rc = store_contact_by_name(e->st, name, &sc);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    snprintf(sc.name, sizeof sc.name, "%s", new_name);
+    rc = store_contact_update(e->st, &sc);
+    if (rc == KITH_OK) {
+        rc = engine_reload_peers(e);
+    }
+    return rc;
+}
+
+int
+engine_set_verified(struct engine *e, const char *name, bool verified)
+{
+    struct store_contact sc;
+    int rc = store_contact_by_name(e->st, name, &sc);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    sc.verified = verified;
+    return store_contact_update(e->st, &sc);
+}
+
+static const char *
+engine_state_name(int state)
+{
+    static const char *const names[] = { "queued", "sent", "delivered", "received",
+                                         "held", "folded", "awaiting_consent", "expired" };
+    if (state < 0 || (size_t)state >= sizeof names / sizeof names[0]) {
+        return "unknown";
+    }
+    return names[state];
+}
+
+int
+engine_history(struct engine *e, const char *target, size_t limit, uint64_t before_lamport,
+               struct engine_msg **out, size_t *n)
+{
+    struct store_contact c;
+    struct store_msg *ms = NULL;
+    size_t count = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    rc = store_contact_by_name(e->st, target, &c);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    rc = store_msg_log(e->st, c.id, limit, before_lamport, &ms, &count);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    *out = xcalloc(count, sizeof **out);
+    for (size_t i = 0; i < count; i++) {
+        struct engine_msg *m = &(*out)[i];
+        kcrypt_hex(m->id, ms[i].msg_id, 16);
+        snprintf(m->from, sizeof m->from, "%s", ms[i].outgoing ? e->name : c.name);
+        m->outgoing = ms[i].outgoing;
+        m->text = ms[i].text;
+        ms[i].text = NULL;
+        m->ts_ms = ms[i].ts_ms;
+        m->lamport = ms[i].lamport;
+        m->state = engine_state_name(ms[i].state);
+        m->release_at = ms[i].release_at;
+    }
+    *n = count;
+    store_msgs_free(ms, count);
+    return KITH_OK;
+}
+
+void
+engine_msgs_free(struct engine_msg *m, size_t n)
+{
+    if (m == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].text != NULL) {
+            sodium_memzero(m[i].text, strlen(m[i].text));
+            free(m[i].text);
+        }
+    }
+    free(m);
+}
+
+static int
+engine_parse_id(const char *hex, uint8_t id[16])
+{
+    size_t bin_len = 0;
+
+    if (strlen(hex) != 32 ||
+        sodium_hex2bin(id, 16, hex, 32, NULL, &bin_len, NULL) != 0 || bin_len != 16) {
+        return KITH_EINVAL;
+    }
+    return KITH_OK;
+}
+
+int
+engine_msg_state(struct engine *e, const char *id_hex, const char **state)
+{
+    uint8_t id[16];
+    struct store_msg m;
+    int rc = engine_parse_id(id_hex, id);
+
+    *state = NULL;
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    rc = store_msg_get(e->st, id, &m);
+    if (rc == KITH_OK) {
+        *state = engine_state_name(m.state);
+        store_msg_free(&m);
+    }
+    return rc;
+}
+
+int
+engine_status(struct engine *e, struct engine_status *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < e->npeers; i++) {
+        if (e->tp != NULL && transport_peer_reachable(e->tp, e->peers[i].member_id)) {
+            s->contacts_online++;
+        }
+    }
+    s->rejected = e->rejected;
+    return store_msg_counts(e->st, &s->queued, &s->held);
+}
+
+int
+engine_check_passphrase(struct engine *e, const char *pass, size_t pass_len)
+{
+    char db[ENGINE_PATH_MAX + 16];
+    struct store *probe = NULL;
+    int rc = engine_path(db, sizeof db, e->home, "kith.db");
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    rc = store_open(db, pass, pass_len, &probe);
+    store_close(probe);
+    return rc;
+}
+
+static bool
+engine_config_key_ok(const char *key)
+{
+    return strcmp(key, "listen") == 0 || strcmp(key, "socks5") == 0;
+}
+
+int
+engine_config_get(struct engine *e, const char *key, char **value)
+{
+    *value = NULL;
+    if (!engine_config_key_ok(key)) {
+        return KITH_EINVAL;
+    }
+    return store_setting_get(e->st, key, value);
+}
+
+int
+engine_config_set(struct engine *e, const char *key, const char *value)
+{
+    char resolved[ENGINE_ENDPOINT_BUF];
+
+    if (!engine_config_key_ok(key) || value == NULL || strlen(value) >= ENGINE_ENDPOINT_BUF) {
+        return KITH_EINVAL;
+    }
+    if (strcmp(key, "listen") == 0) {
+        int rc = engine_resolve_listen(value, resolved);
+        if (rc != KITH_OK) {
+            return rc;
+        }
+        value = resolved;
+    } else if (strcmp(value, "off") != 0) {
+        const char *colon = strrchr(value, ':');
+        long port = colon != NULL ? strtol(colon + 1, NULL, 10) : 0;
+        if (colon == NULL || colon == value || port < 1 || port > 65535) {
+            return KITH_EINVAL;
+        }
+    }
+    return store_setting_set(e->st, key, value);
+}

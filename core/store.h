@@ -1,0 +1,204 @@
+/*
+ * store: the ONLY place SQL runs. One SQLite file per profile (WAL,
+ * synchronous=FULL, foreign keys, secure_delete, defensive), schema versioned
+ * with migrations at open. Every name, endpoint, key, session state, message
+ * body and frame is sealed column by column (XChaCha20-Poly1305 under a
+ * subkey of a random DEK, AD = "kith-v1/db" || table || column || row key ||
+ * schema version); the DEK is wrapped by Argon2id(passphrase) whose
+ * parameters are stored with it. Lookup columns that would reveal who
+ * someone is (member ids, names) hold keyed hashes, never the value.
+ * What stays readable is listed in SECURITY.md.
+ *
+ * Callers group writes with store_begin/store_commit so that, e.g., an
+ * outbox row and the ratchet state that produced it commit together.
+ * Returned structs are plain copies owned by the caller; arrays and strings
+ * come from malloc and have matching _free functions.
+ */
+#ifndef KITH_CORE_STORE_H
+#define KITH_CORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/identity.h"
+#include "core/session.h"
+
+#define KITH_STORE_NAME_BUF 65 /* display name (<= 64 bytes UTF-8) + NUL */
+
+struct store;
+
+/* Argon2id cost. STORE_KDF_MODERATE is the default; tests use STORE_KDF_MIN. */
+struct store_kdf {
+    unsigned long long ops;
+    size_t mem;
+};
+extern const struct store_kdf STORE_KDF_MODERATE; /* 3 passes, 256 MiB */
+extern const struct store_kdf STORE_KDF_MIN;      /* libsodium's minimum: 1 pass, 8 KiB */
+
+/* Create a new profile database at path (the file must not exist, or be
+ * empty): fresh DEK, wrapped under Argon2id(pass) with kdf.
+ * KITH_OK, KITH_EEXISTS (file has data), KITH_ESTORE, KITH_ESYS. */
+KITH_NODISCARD int store_create(const char *path, const char *pass, size_t pass_len,
+                                const struct store_kdf *kdf, struct store **out);
+/* Open and unlock. A file that is not SQLite, or SQLite without kith's key
+ * record, is refused (KITH_ENOTKITH) and never modified or recreated; a wrong
+ * passphrase is KITH_EPASSPHRASE and changes nothing on disk. A missing file
+ * is KITH_ENOTFOUND. */
+KITH_NODISCARD int store_open(const char *path, const char *pass, size_t pass_len,
+                              struct store **out);
+/* Checkpoint (TRUNCATE), wipe the DEK and close. NULL-safe. */
+void store_close(struct store *st);
+/* Re-wrap the DEK under a new passphrase in one transaction. */
+KITH_NODISCARD int store_rekey(struct store *st, const char *pass, size_t pass_len,
+                               const struct store_kdf *kdf);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nestable. */
+KITH_NODISCARD int store_begin(struct store *st);
+KITH_NODISCARD int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* Own identity and display name (one row). load: KITH_ENOTFOUND if none. */
+KITH_NODISCARD int store_identity_save(struct store *st, const struct identity *id,
+                                       const char *name);
+KITH_NODISCARD int store_identity_load(struct store *st, struct identity **id,
+                                       char name[KITH_STORE_NAME_BUF]);
+
+/* Profile settings, sealed (listen endpoint, ...). get: malloc'd string or KITH_ENOTFOUND. */
+KITH_NODISCARD int store_setting_set(struct store *st, const char *key, const char *value);
+KITH_NODISCARD int store_setting_get(struct store *st, const char *key, char **value);
+
+/* Contacts. */
+enum store_contact_state {
+    STORE_CONTACT_PENDING = 0, /* we accepted their invite; handshake not yet answered */
+    STORE_CONTACT_ACTIVE = 1,
+};
+#define STORE_ENDPOINTS_MAX 4
+#define STORE_ENDPOINT_MAX 96
+struct store_contact {
+    int64_t id; /* assigned by store_contact_add */
+    char name[KITH_STORE_NAME_BUF];
+    struct identity_public pub;
+    uint8_t member_id[IDENTITY_MEMBER_ID];
+    uint8_t n_endpoints;
+    char endpoints[STORE_ENDPOINTS_MAX][STORE_ENDPOINT_MAX + 1];
+    int state;     /* enum store_contact_state */
+    bool verified; /* safety number compared */
+    int trust;     /* 0..3 */
+    int64_t created_at; /* unix seconds */
+};
+/* KITH_EEXISTS if the name (case-insensitively) or the member id is taken. */
+KITH_NODISCARD int store_contact_add(struct store *st, struct store_contact *c);
+/* Rewrites every field of row c->id (rename: KITH_EEXISTS if the name is taken). */
+KITH_NODISCARD int store_contact_update(struct store *st, const struct store_contact *c);
+KITH_NODISCARD int store_contact_by_id(struct store *st, int64_t id, struct store_contact *c);
+/* Case-insensitive exact name match. */
+KITH_NODISCARD int store_contact_by_name(struct store *st, const char *name,
+                                         struct store_contact *c);
+KITH_NODISCARD int store_contact_by_member(struct store *st,
+                                           const uint8_t member_id[IDENTITY_MEMBER_ID],
+                                           struct store_contact *c);
+/* All contacts ordered by name; *out malloc'd (free with free()). */
+KITH_NODISCARD int store_contacts_list(struct store *st, struct store_contact **out, size_t *n);
+
+/* Invites we issued. */
+enum store_invite_state { STORE_INVITE_ISSUED = 0, STORE_INVITE_USED = 1, STORE_INVITE_REVOKED = 2 };
+struct store_invite {
+    uint32_t invite_id;
+    uint8_t inv_sk[32];
+    uint8_t inv_pk[32];
+    uint8_t secret[32];
+    uint32_t expires_at;
+    int state;
+};
+KITH_NODISCARD int store_invite_add(struct store *st, const struct store_invite *inv);
+KITH_NODISCARD int store_invite_get(struct store *st, uint32_t invite_id, struct store_invite *inv);
+/* USED also wipes the stored one-time secret key. */
+KITH_NODISCARD int store_invite_set_state(struct store *st, uint32_t invite_id, int state);
+/* Number of ISSUED invites with expires_at > now_s. */
+KITH_NODISCARD int store_invites_open(struct store *st, uint32_t now_s, size_t *n);
+
+/* Session per contact. load: KITH_ENOTFOUND if none. */
+KITH_NODISCARD int store_session_save(struct store *st, int64_t contact_id,
+                                      const struct session *s);
+KITH_NODISCARD int store_session_load(struct store *st, int64_t contact_id,
+                                      struct session **out);
+/* Record an X3DH ephemeral key: KITH_OK if new, KITH_EREPLAY if seen before. */
+KITH_NODISCARD int store_seen_ek(struct store *st, const uint8_t ek[32], int64_t now_s);
+
+/* Frames already committed, by msg_id (idempotent receive). */
+KITH_NODISCARD int store_seen_add(struct store *st, const uint8_t msg_id[16], int64_t now_s);
+bool store_seen_has(struct store *st, const uint8_t msg_id[16]);
+
+/* Message history (both directions). */
+enum store_msg_state {
+    STORE_MSG_QUEUED = 0,    /* durable in the outbox, not yet on the wire */
+    STORE_MSG_SENT = 1,      /* handed to the network at least once */
+    STORE_MSG_DELIVERED = 2, /* acknowledged end to end */
+    STORE_MSG_RECEIVED = 3,
+    STORE_MSG_HELD = 4,
+    STORE_MSG_FOLDED = 5,
+    STORE_MSG_AWAITING_CONSENT = 6,
+    STORE_MSG_EXPIRED = 7,
+};
+struct store_msg {
+    uint8_t msg_id[16];
+    int64_t contact_id;
+    bool outgoing;
+    uint64_t lamport;
+    uint64_t sender_seq;
+    int64_t ts_ms; /* sent_at (sender's clock) */
+    int state;     /* enum store_msg_state */
+    int64_t release_at; /* unix seconds, for HELD; 0 otherwise */
+    uint16_t flags;     /* envelope flags */
+    char *text;         /* NUL-terminated, malloc'd in results */
+    size_t text_len;
+};
+/* KITH_EEXISTS if msg_id already present. */
+KITH_NODISCARD int store_msg_add(struct store *st, const struct store_msg *m);
+KITH_NODISCARD int store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state);
+KITH_NODISCARD int store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m);
+/* The last `limit` messages of a conversation (0 = all), oldest first, in
+ * display order (lamport, sender member, sender_seq); before_lamport > 0 pages
+ * backwards (only rows with lamport < before_lamport). */
+KITH_NODISCARD int store_msg_log(struct store *st, int64_t contact_id, size_t limit,
+                                 uint64_t before_lamport, struct store_msg **out, size_t *n);
+/* Counts of outgoing messages not yet delivered, and held incoming ones. */
+KITH_NODISCARD int store_msg_counts(struct store *st, size_t *queued, size_t *held);
+void store_msg_free(struct store_msg *m); /* frees text */
+void store_msgs_free(struct store_msg *m, size_t n);
+
+/* Per-profile counters: the Lamport clock and each conversation's send sequence. */
+KITH_NODISCARD int store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out); /* max(local, seen)+1 */
+KITH_NODISCARD int store_next_seq(struct store *st, int64_t contact_id, uint64_t *seq,
+                                  uint8_t prev_msg_id[16]); /* also the last msg id sent */
+KITH_NODISCARD int store_set_last_sent(struct store *st, int64_t contact_id, uint64_t seq,
+                                       const uint8_t msg_id[16]);
+
+/* Outbox: sealed frames waiting for an end-to-end acknowledgement. */
+struct store_outbox {
+    uint8_t msg_id[16];
+    int64_t contact_id;
+    uint8_t *frame; /* malloc'd in results */
+    size_t frame_len;
+    uint32_t attempts;
+    int64_t next_at_ms;
+};
+KITH_NODISCARD int store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
+                                    const uint8_t *frame, size_t frame_len, int64_t next_at_ms);
+/* Rows of one contact (contact_id > 0) or all, with next_at_ms <= now_ms, in
+ * insertion order, at most max. */
+KITH_NODISCARD int store_outbox_due(struct store *st, int64_t contact_id, int64_t now_ms,
+                                    size_t max, struct store_outbox **out, size_t *n);
+KITH_NODISCARD int store_outbox_reschedule(struct store *st, const uint8_t msg_id[16],
+                                           uint32_t attempts, int64_t next_at_ms);
+/* Make every row of a contact due now (peer came back). */
+KITH_NODISCARD int store_outbox_wake(struct store *st, int64_t contact_id);
+/* KITH_OK, or KITH_ENOTFOUND when no such row (a duplicate ACK). */
+KITH_NODISCARD int store_outbox_remove(struct store *st, const uint8_t msg_id[16]);
+/* Earliest next_at_ms, or KITH_ENOTFOUND when the outbox is empty. */
+KITH_NODISCARD int store_outbox_next_at(struct store *st, int64_t *next_at_ms);
+void store_outbox_free(struct store_outbox *o, size_t n);
+
+#endif

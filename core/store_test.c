@@ -1,0 +1,1081 @@
+/*
+ * store tests: create/open/refusal rules on real files in a mkdtemp
+ * directory, every row type's round trip, paging, the outbox, AD binding
+ * (blobs swapped with raw SQL through a second connection), damaged rows,
+ * the at-rest canary and rekeying. All profiles use STORE_KDF_MIN.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "core/store.h"
+
+#define PASS "correct horse battery staple"
+#define NOW  1700000000u
+
+struct fx {
+    char dir[64];
+    char db[128];
+    struct store *st;
+};
+
+static int
+fx_setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/kith-store-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->db, sizeof f->db, "%s/profile.db", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+    struct fx *f = *state;
+    DIR *d;
+    struct dirent *de;
+
+    store_close(f->st);
+    d = opendir(f->dir);
+    if (d != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            char path[512];
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) {
+                continue;
+            }
+            snprintf(path, sizeof path, "%s/%s", f->dir, de->d_name);
+            unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static struct store *
+fx_create(struct fx *f)
+{
+    assert_int_equal(store_create(f->db, PASS, strlen(PASS), &STORE_KDF_MIN, &f->st), KITH_OK);
+    assert_non_null(f->st);
+    return f->st;
+}
+
+static void
+fx_reopen(struct fx *f)
+{
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    assert_non_null(f->st);
+}
+
+/* Raw SQL on the profile through a second connection (the attacker with the files). */
+static void
+raw_exec_flags(const char *path, const char *sql, int flags)
+{
+    sqlite3 *db = NULL;
+
+    assert_int_equal(sqlite3_open_v2(path, &db, flags, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void
+raw_exec(const char *path, const char *sql)
+{
+    raw_exec_flags(path, sql, SQLITE_OPEN_READWRITE);
+}
+
+/* A database made by someone else. */
+static void
+raw_create(const char *path, const char *sql)
+{
+    raw_exec_flags(path, sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+}
+
+/* SHA-256 of a file; all zero and *exists false when there is no such file. */
+static void
+file_hash(const char *path, uint8_t out[32], bool *exists)
+{
+    FILE *fp = fopen(path, "rb");
+    crypto_hash_sha256_state h;
+    uint8_t buf[4096];
+    size_t got;
+
+    memset(out, 0, 32);
+    *exists = fp != NULL;
+    if (fp == NULL) {
+        return;
+    }
+    crypto_hash_sha256_init(&h);
+    while ((got = fread(buf, 1, sizeof buf, fp)) > 0) {
+        crypto_hash_sha256_update(&h, buf, got);
+    }
+    fclose(fp);
+    crypto_hash_sha256_final(&h, out);
+}
+
+struct snapshot {
+    uint8_t db[32], wal[32];
+    bool has_db, has_wal;
+};
+
+static void
+snapshot_take(const struct fx *f, struct snapshot *s)
+{
+    char wal[160];
+
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    file_hash(f->db, s->db, &s->has_db);
+    file_hash(wal, s->wal, &s->has_wal);
+}
+
+static void
+snapshot_assert_same(const struct fx *f, const struct snapshot *before)
+{
+    struct snapshot after;
+
+    snapshot_take(f, &after);
+    assert_int_equal(after.has_db, before->has_db);
+    assert_memory_equal(after.db, before->db, 32);
+    if (before->has_wal) {
+        assert_true(after.has_wal);
+        assert_memory_equal(after.wal, before->wal, 32);
+    }
+}
+
+static void
+write_file(const char *path, const void *data, size_t len)
+{
+    FILE *fp = fopen(path, "wb");
+
+    assert_non_null(fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    fclose(fp);
+}
+
+static struct store_contact
+make_contact(const char *name, uint8_t tag)
+{
+    struct store_contact c;
+
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    memset(c.pub.ik, tag, 32);
+    memset(c.pub.ikdh, tag ^ 0x11, 32);
+    memset(c.pub.ikdh_sig, tag ^ 0x22, 64);
+    memset(c.pub.tk, tag ^ 0x33, 32);
+    c.pub.tk_not_after = NOW + tag;
+    memset(c.pub.tk_sig, tag ^ 0x44, 64);
+    memset(c.member_id, tag, IDENTITY_MEMBER_ID);
+    c.n_endpoints = 2;
+    snprintf(c.endpoints[0], sizeof c.endpoints[0], "tcp://192.0.2.%u:7777", tag);
+    snprintf(c.endpoints[1], sizeof c.endpoints[1], "tcp://[2001:db8::%u]:7777", tag);
+    c.state = STORE_CONTACT_ACTIVE;
+    c.trust = 2;
+    c.created_at = NOW;
+    return c;
+}
+
+static void
+assert_contact_equal(const struct store_contact *a, const struct store_contact *b)
+{
+    assert_int_equal(a->id, b->id);
+    assert_string_equal(a->name, b->name);
+    assert_memory_equal(a->pub.ik, b->pub.ik, 32);
+    assert_memory_equal(a->pub.ikdh, b->pub.ikdh, 32);
+    assert_memory_equal(a->pub.ikdh_sig, b->pub.ikdh_sig, 64);
+    assert_memory_equal(a->pub.tk, b->pub.tk, 32);
+    assert_int_equal(a->pub.tk_not_after, b->pub.tk_not_after);
+    assert_memory_equal(a->pub.tk_sig, b->pub.tk_sig, 64);
+    assert_memory_equal(a->member_id, b->member_id, IDENTITY_MEMBER_ID);
+    assert_int_equal(a->n_endpoints, b->n_endpoints);
+    for (uint8_t i = 0; i < a->n_endpoints; i++) {
+        assert_string_equal(a->endpoints[i], b->endpoints[i]);
+    }
+    assert_int_equal(a->state, b->state);
+    assert_int_equal(a->verified, b->verified);
+    assert_int_equal(a->trust, b->trust);
+    assert_int_equal(a->created_at, b->created_at);
+}
+
+static int64_t
+add_contact(struct store *st, const char *name, uint8_t tag)
+{
+    struct store_contact c = make_contact(name, tag);
+
+    assert_int_equal(store_contact_add(st, &c), KITH_OK);
+    assert_true(c.id > 0);
+    return c.id;
+}
+
+static void
+add_msg(struct store *st, int64_t contact_id, uint8_t id_tag, uint32_t id_n, uint64_t lamport,
+        bool outgoing, int state, const char *text)
+{
+    struct store_msg m;
+
+    memset(&m, 0, sizeof m);
+    m.msg_id[0] = id_tag;
+    m.msg_id[12] = (uint8_t)(id_n >> 24);
+    m.msg_id[13] = (uint8_t)(id_n >> 16);
+    m.msg_id[14] = (uint8_t)(id_n >> 8);
+    m.msg_id[15] = (uint8_t)id_n;
+    m.contact_id = contact_id;
+    m.outgoing = outgoing;
+    m.lamport = lamport;
+    m.sender_seq = id_n;
+    m.ts_ms = (int64_t)NOW * 1000 + id_n;
+    m.state = state;
+    m.flags = 0x0102;
+    m.text = (char *)text;
+    m.text_len = strlen(text);
+    assert_int_equal(store_msg_add(st, &m), KITH_OK);
+}
+
+/* ---- create / open / refusals ---- */
+
+static void
+create__round_trips__identity_and_name_through_reopen(void **state)
+{
+    struct fx *f = *state;
+    struct identity *id = identity_generate(NOW);
+    struct identity *back = NULL;
+    char name[KITH_STORE_NAME_BUF];
+    char wal[160];
+    struct stat sb;
+
+    fx_create(f);
+    assert_int_equal(store_identity_load(f->st, &back, name), KITH_ENOTFOUND);
+    assert_null(back);
+    assert_int_equal(store_identity_save(f->st, id, "Ada Lovelace"), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_identity_load(f->st, &back, name), KITH_OK);
+    assert_non_null(back);
+    assert_string_equal(name, "Ada Lovelace");
+    assert_memory_equal(identity_public(back), identity_public(id), sizeof(struct identity_public));
+    assert_memory_equal(identity_ik_sk(back), identity_ik_sk(id), 64);
+    assert_int_equal(stat(f->db, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    assert_int_equal(stat(wal, &sb), 0); /* open, so the WAL exists */
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    identity_destroy(back);
+    identity_destroy(id);
+}
+
+static void
+create__refuses__a_file_with_data(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot before;
+
+    write_file(f->db, "hello", 5);
+    snapshot_take(f, &before);
+    assert_int_equal(store_create(f->db, PASS, strlen(PASS), &STORE_KDF_MIN, &f->st), KITH_EEXISTS);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+}
+
+static void
+create__accepts__an_empty_existing_file(void **state)
+{
+    struct fx *f = *state;
+
+    write_file(f->db, "", 0);
+    fx_create(f);
+    fx_reopen(f);
+}
+
+static void
+create__refuses__an_existing_profile(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+
+    fx_create(f);
+    assert_int_equal(store_create(f->db, PASS, strlen(PASS), &STORE_KDF_MIN, &other), KITH_EEXISTS);
+    assert_null(other);
+}
+
+static void
+open__reports__a_missing_file(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTFOUND);
+    assert_null(f->st);
+    assert_int_equal(access(f->db, F_OK), -1);
+}
+
+static void
+open__rejects__a_wrong_passphrase_leaving_files_identical(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot before;
+    char aux[160];
+
+    fx_create(f);
+    assert_int_equal(store_setting_set(f->st, "listen", "tcp://127.0.0.1:9"), KITH_OK);
+    store_close(f->st);
+    f->st = NULL;
+    snapshot_take(f, &before);
+    assert_false(before.has_wal);
+    assert_int_equal(store_open(f->db, "wrong", 5, &f->st), KITH_EPASSPHRASE);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+    snprintf(aux, sizeof aux, "%s-wal", f->db);
+    assert_int_equal(access(aux, F_OK), -1); /* no WAL or shm left behind either */
+    snprintf(aux, sizeof aux, "%s-shm", f->db);
+    assert_int_equal(access(aux, F_OK), -1);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+}
+
+static void
+open__rejects__a_wrong_passphrase_with_a_live_wal_unchanged(void **state)
+{
+    struct fx *f = *state;
+    struct store *other = NULL;
+    struct snapshot before;
+
+    fx_create(f);
+    assert_int_equal(store_setting_set(f->st, "listen", "tcp://127.0.0.1:9"), KITH_OK);
+    /* f->st stays open, so the WAL holds uncheckpointed frames. */
+    snapshot_take(f, &before);
+    assert_true(before.has_wal);
+    assert_int_equal(store_open(f->db, "wrong", 5, &other), KITH_EPASSPHRASE);
+    assert_null(other);
+    snapshot_assert_same(f, &before);
+}
+
+static void
+open__refuses__a_text_file_unchanged(void **state)
+{
+    struct fx *f = *state;
+    static const char text[] = "this is a shopping list, not a database\n";
+    struct snapshot before;
+
+    write_file(f->db, text, sizeof text - 1);
+    snapshot_take(f, &before);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTKITH);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+}
+
+static void
+open__refuses__a_foreign_sqlite_database_unchanged(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot before;
+    char wal[160];
+
+    raw_create(f->db, "CREATE TABLE notes(body TEXT); INSERT INTO notes VALUES ('keep me');");
+    snapshot_take(f, &before);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTKITH);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    assert_int_equal(access(wal, F_OK), -1);
+}
+
+static void
+open__refuses__a_kith_tagged_database_without_kdf_row(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot before;
+
+    raw_create(f->db, "PRAGMA application_id = 1801812072; PRAGMA journal_mode = WAL;"
+                      "PRAGMA user_version = 1; CREATE TABLE notes(body TEXT);"
+                      "INSERT INTO notes VALUES ('keep me');");
+    snapshot_take(f, &before);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTKITH);
+    snapshot_assert_same(f, &before);
+    raw_exec(f->db, "CREATE TABLE kdf(id INTEGER PRIMARY KEY, alg, ops, mem, salt, wrapped);");
+    snapshot_take(f, &before);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTKITH);
+    snapshot_assert_same(f, &before);
+}
+
+static void
+open__refuses__a_newer_schema_version_unchanged(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot before;
+
+    fx_create(f);
+    store_close(f->st);
+    f->st = NULL;
+    raw_exec(f->db, "PRAGMA user_version = 99;");
+    snapshot_take(f, &before);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ECORRUPT);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+}
+
+static void
+rekey__opens_with_the_new_passphrase_only(void **state)
+{
+    struct fx *f = *state;
+    char *value = NULL;
+
+    fx_create(f);
+    assert_int_equal(store_setting_set(f->st, "listen", "tcp://0.0.0.0:7777"), KITH_OK);
+    assert_int_equal(store_rekey(f->st, "new pass", 8, &STORE_KDF_MIN), KITH_OK);
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_EPASSPHRASE);
+    assert_int_equal(store_open(f->db, "new pass", 8, &f->st), KITH_OK);
+    assert_int_equal(store_setting_get(f->st, "listen", &value), KITH_OK);
+    assert_string_equal(value, "tcp://0.0.0.0:7777");
+    free(value);
+}
+
+/* ---- row types ---- */
+
+static void
+setting__round_trips__and_overwrites(void **state)
+{
+    struct fx *f = *state;
+    char *value = NULL;
+
+    fx_create(f);
+    assert_int_equal(store_setting_get(f->st, "listen", &value), KITH_ENOTFOUND);
+    assert_null(value);
+    assert_int_equal(store_setting_set(f->st, "listen", "tcp://a"), KITH_OK);
+    assert_int_equal(store_setting_set(f->st, "listen", "tcp://b:1"), KITH_OK);
+    assert_int_equal(store_setting_set(f->st, "socks5", ""), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_setting_get(f->st, "listen", &value), KITH_OK);
+    assert_string_equal(value, "tcp://b:1");
+    free(value);
+    assert_int_equal(store_setting_get(f->st, "socks5", &value), KITH_OK);
+    assert_string_equal(value, "");
+    free(value);
+    assert_int_equal(store_setting_set(f->st, "", "x"), KITH_EINVAL);
+}
+
+static void
+contact__round_trips__by_id_name_and_member(void **state)
+{
+    struct fx *f = *state;
+    struct store_contact c = make_contact("Grace", 7);
+    struct store_contact got;
+
+    fx_create(f);
+    assert_int_equal(store_contact_add(f->st, &c), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_contact_by_id(f->st, c.id, &got), KITH_OK);
+    assert_contact_equal(&got, &c);
+    assert_int_equal(store_contact_by_name(f->st, "gRACE", &got), KITH_OK);
+    assert_int_equal(got.id, c.id);
+    assert_int_equal(store_contact_by_member(f->st, c.member_id, &got), KITH_OK);
+    assert_int_equal(got.id, c.id);
+    assert_string_equal(got.endpoints[1], c.endpoints[1]);
+    assert_int_equal(got.pub.tk_not_after, NOW + 7);
+    assert_int_equal(store_contact_by_name(f->st, "Grac", &got), KITH_ENOTFOUND);
+    assert_int_equal(store_contact_by_id(f->st, c.id + 1, &got), KITH_ENOTFOUND);
+}
+
+static void
+contact__rejects__a_taken_name_case_insensitively_and_a_taken_member(void **state)
+{
+    struct fx *f = *state;
+    struct store_contact a = make_contact("Alice", 1);
+    struct store_contact b = make_contact("ALICE", 2);
+    struct store_contact dup_member = make_contact("Mallory", 1);
+
+    fx_create(f);
+    assert_int_equal(store_contact_add(f->st, &a), KITH_OK);
+    assert_int_equal(store_contact_add(f->st, &b), KITH_EEXISTS);
+    assert_int_equal(store_contact_add(f->st, &dup_member), KITH_EEXISTS);
+    snprintf(b.name, sizeof b.name, "Bob");
+    assert_int_equal(store_contact_add(f->st, &b), KITH_OK);
+    snprintf(b.name, sizeof b.name, "alice");
+    assert_int_equal(store_contact_update(f->st, &b), KITH_EEXISTS);
+}
+
+static void
+contact__update__rewrites_every_field(void **state)
+{
+    struct fx *f = *state;
+    struct store_contact c = make_contact("Carol", 3);
+    struct store_contact got;
+
+    fx_create(f);
+    assert_int_equal(store_contact_add(f->st, &c), KITH_OK);
+    snprintf(c.name, sizeof c.name, "Caroline");
+    c.state = STORE_CONTACT_PENDING;
+    c.verified = true;
+    c.trust = 3;
+    c.n_endpoints = 1;
+    memset(c.endpoints[1], 0, sizeof c.endpoints[1]);
+    snprintf(c.endpoints[0], sizeof c.endpoints[0], "tcp://198.51.100.1:1");
+    assert_int_equal(store_contact_update(f->st, &c), KITH_OK);
+    assert_int_equal(store_contact_by_id(f->st, c.id, &got), KITH_OK);
+    assert_contact_equal(&got, &c);
+    assert_int_equal(store_contact_by_name(f->st, "carol", &got), KITH_ENOTFOUND);
+    assert_int_equal(store_contact_by_name(f->st, "caroline", &got), KITH_OK);
+    c.id++;
+    assert_int_equal(store_contact_update(f->st, &c), KITH_ENOTFOUND);
+}
+
+static void
+contacts_list__orders__by_name(void **state)
+{
+    struct fx *f = *state;
+    struct store_contact *list = NULL;
+    size_t n = 99;
+
+    fx_create(f);
+    assert_int_equal(store_contacts_list(f->st, &list, &n), KITH_OK);
+    assert_int_equal(n, 0);
+    free(list);
+    add_contact(f->st, "zed", 1);
+    add_contact(f->st, "Bea", 2);
+    add_contact(f->st, "amy", 3);
+    assert_int_equal(store_contacts_list(f->st, &list, &n), KITH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(list[0].name, "amy");
+    assert_string_equal(list[1].name, "Bea");
+    assert_string_equal(list[2].name, "zed");
+    assert_int_equal(list[2].pub.ik[0], 1);
+    free(list);
+}
+
+static void
+invite__round_trips__and_used_wipes_the_secret_key(void **state)
+{
+    struct fx *f = *state;
+    struct store_invite inv, got;
+    size_t n = 0;
+
+    fx_create(f);
+    memset(&inv, 0, sizeof inv);
+    inv.invite_id = 0xdeadbeef;
+    memset(inv.inv_sk, 0xa1, 32);
+    memset(inv.inv_pk, 0xb2, 32);
+    memset(inv.secret, 0xc3, 32);
+    inv.expires_at = NOW + 100;
+    inv.state = STORE_INVITE_ISSUED;
+    assert_int_equal(store_invite_add(f->st, &inv), KITH_OK);
+    assert_int_equal(store_invite_add(f->st, &inv), KITH_EEXISTS);
+    inv.invite_id = 7;
+    inv.expires_at = NOW - 1;
+    assert_int_equal(store_invite_add(f->st, &inv), KITH_OK);
+    assert_int_equal(store_invites_open(f->st, NOW, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    fx_reopen(f);
+    assert_int_equal(store_invite_get(f->st, 0xdeadbeef, &got), KITH_OK);
+    assert_int_equal(got.invite_id, 0xdeadbeef);
+    assert_int_equal(got.expires_at, NOW + 100);
+    assert_memory_equal(got.inv_sk, inv.inv_sk, 32);
+    assert_memory_equal(got.secret, inv.secret, 32);
+    assert_int_equal(store_invite_set_state(f->st, 0xdeadbeef, STORE_INVITE_USED), KITH_OK);
+    assert_int_equal(store_invite_get(f->st, 0xdeadbeef, &got), KITH_OK);
+    assert_int_equal(got.state, STORE_INVITE_USED);
+    assert_true(sodium_is_zero(got.inv_sk, 32));
+    assert_memory_equal(got.inv_pk, inv.inv_pk, 32);
+    assert_int_equal(store_invites_open(f->st, NOW, &n), KITH_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_invite_set_state(f->st, 12345, STORE_INVITE_USED), KITH_ENOTFOUND);
+    assert_int_equal(store_invite_get(f->st, 12345, &got), KITH_ENOTFOUND);
+}
+
+static void
+session__round_trips__byte_for_byte(void **state)
+{
+    struct fx *f = *state;
+    struct identity *alice = identity_generate(NOW);
+    struct identity *bob = identity_generate(NOW);
+    struct session *s = NULL, *back = NULL;
+    uint8_t spk_sk[32], spk_pk[32], psk[32];
+    uint8_t *a = NULL, *b = NULL;
+    size_t a_len = 0, b_len = 0;
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Bob", 9);
+    crypto_box_keypair(spk_pk, spk_sk);
+    randombytes_buf(psk, sizeof psk);
+    assert_int_equal(session_initiate(alice, identity_public(bob), spk_pk, 5, psk, &s), KITH_OK);
+    assert_int_equal(store_session_load(f->st, cid, &back), KITH_ENOTFOUND);
+    assert_int_equal(store_session_save(f->st, cid, s), KITH_OK);
+    assert_int_equal(store_session_save(f->st, cid, s), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_session_load(f->st, cid, &back), KITH_OK);
+    session_serialize(s, &a, &a_len);
+    session_serialize(back, &b, &b_len);
+    assert_int_equal(a_len, b_len);
+    assert_memory_equal(a, b, a_len);
+    assert_int_equal(store_session_save(f->st, cid + 1, s), KITH_ENOTFOUND); /* no contact */
+    free(a);
+    free(b);
+    session_destroy(s);
+    session_destroy(back);
+    identity_destroy(alice);
+    identity_destroy(bob);
+}
+
+static void
+seen__detects__replayed_ephemeral_keys_and_msg_ids(void **state)
+{
+    struct fx *f = *state;
+    uint8_t ek[32], id[16];
+
+    fx_create(f);
+    memset(ek, 0x42, sizeof ek);
+    memset(id, 0x24, sizeof id);
+    assert_int_equal(store_seen_ek(f->st, ek, NOW), KITH_OK);
+    assert_int_equal(store_seen_ek(f->st, ek, NOW + 1), KITH_EREPLAY);
+    ek[31] ^= 1;
+    assert_int_equal(store_seen_ek(f->st, ek, NOW), KITH_OK);
+    assert_false(store_seen_has(f->st, id));
+    assert_int_equal(store_seen_add(f->st, id, NOW), KITH_OK);
+    assert_int_equal(store_seen_add(f->st, id, NOW), KITH_OK);
+    fx_reopen(f);
+    assert_true(store_seen_has(f->st, id));
+    assert_int_equal(store_seen_ek(f->st, ek, NOW), KITH_EREPLAY);
+    id[0] ^= 1;
+    assert_false(store_seen_has(f->st, id));
+}
+
+static void
+msg__round_trips__and_counts_queued_and_held(void **state)
+{
+    struct fx *f = *state;
+    struct store_msg m, got;
+    size_t queued = 9, held = 9;
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Dan", 4);
+    assert_int_equal(store_msg_counts(f->st, &queued, &held), KITH_OK);
+    assert_int_equal(queued, 0);
+    assert_int_equal(held, 0);
+    add_msg(f->st, cid, 1, 1, 10, true, STORE_MSG_QUEUED, "hello");
+    add_msg(f->st, cid, 1, 2, 11, true, STORE_MSG_SENT, "");
+    add_msg(f->st, cid, 1, 3, 12, true, STORE_MSG_DELIVERED, "done");
+    add_msg(f->st, cid, 1, 4, 13, false, STORE_MSG_HELD, "later");
+    add_msg(f->st, cid, 1, 5, 14, false, STORE_MSG_RECEIVED, "now");
+    assert_int_equal(store_msg_counts(f->st, &queued, &held), KITH_OK);
+    assert_int_equal(queued, 2);
+    assert_int_equal(held, 1);
+    memset(&m, 0, sizeof m);
+    m.msg_id[0] = 1;
+    m.msg_id[15] = 1;
+    m.contact_id = cid;
+    m.text = "dup";
+    m.text_len = 3;
+    assert_int_equal(store_msg_add(f->st, &m), KITH_EEXISTS);
+    m.msg_id[0] = 2;
+    m.contact_id = cid + 1;
+    assert_int_equal(store_msg_add(f->st, &m), KITH_ENOTFOUND);
+    fx_reopen(f);
+    m.msg_id[0] = 1;
+    assert_int_equal(store_msg_get(f->st, m.msg_id, &got), KITH_OK);
+    assert_string_equal(got.text, "hello");
+    assert_int_equal(got.text_len, 5);
+    assert_true(got.outgoing);
+    assert_int_equal(got.lamport, 10);
+    assert_int_equal(got.sender_seq, 1);
+    assert_int_equal(got.flags, 0x0102);
+    assert_int_equal(got.ts_ms, (int64_t)NOW * 1000 + 1);
+    store_msg_free(&got);
+    assert_null(got.text);
+    assert_int_equal(store_msg_set_state(f->st, m.msg_id, STORE_MSG_DELIVERED), KITH_OK);
+    assert_int_equal(store_msg_get(f->st, m.msg_id, &got), KITH_OK);
+    assert_int_equal(got.state, STORE_MSG_DELIVERED);
+    store_msg_free(&got);
+    assert_int_equal(store_msg_counts(f->st, &queued, &held), KITH_OK);
+    assert_int_equal(queued, 1);
+    m.msg_id[0] = 3;
+    assert_int_equal(store_msg_get(f->st, m.msg_id, &got), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_set_state(f->st, m.msg_id, STORE_MSG_SENT), KITH_ENOTFOUND);
+}
+
+static void
+msg_log__pages__newest_first_returned_oldest_first(void **state)
+{
+    struct fx *f = *state;
+    struct store_msg *page = NULL;
+    size_t n = 0;
+    int64_t cid, other;
+    char text[32];
+
+    fx_create(f);
+    cid = add_contact(f->st, "Eve", 5);
+    other = add_contact(f->st, "Fay", 6);
+    assert_int_equal(store_begin(f->st), KITH_OK);
+    for (uint32_t i = 1; i <= 1000; i++) {
+        snprintf(text, sizeof text, "message %u", i);
+        /* inserted out of order: the log must sort by lamport */
+        uint32_t lamport = (i * 7919u) % 1000u + 1u;
+        add_msg(f->st, cid, 1, lamport, lamport, lamport % 2 == 0, STORE_MSG_RECEIVED, text);
+    }
+    add_msg(f->st, other, 2, 1, 5000, false, STORE_MSG_RECEIVED, "elsewhere");
+    assert_int_equal(store_commit(f->st), KITH_OK);
+
+    assert_int_equal(store_msg_log(f->st, cid, 50, 0, &page, &n), KITH_OK);
+    assert_int_equal(n, 50);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(page[i].lamport, 951 + i);
+    }
+    store_msgs_free(page, n);
+    assert_int_equal(store_msg_log(f->st, cid, 50, 951, &page, &n), KITH_OK);
+    assert_int_equal(n, 50);
+    assert_int_equal(page[0].lamport, 901);
+    assert_int_equal(page[49].lamport, 950);
+    store_msgs_free(page, n);
+    assert_int_equal(store_msg_log(f->st, cid, 0, 0, &page, &n), KITH_OK);
+    assert_int_equal(n, 1000);
+    for (size_t i = 1; i < n; i++) {
+        assert_true(page[i - 1].lamport < page[i].lamport);
+    }
+    store_msgs_free(page, n);
+    assert_int_equal(store_msg_log(f->st, cid, 10, 5, &page, &n), KITH_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(page[0].lamport, 1);
+    store_msgs_free(page, n);
+}
+
+static void
+msg_log__orders__equal_lamports_by_direction_then_seq(void **state)
+{
+    struct fx *f = *state;
+    struct store_msg *page = NULL;
+    size_t n = 0;
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Gil", 7);
+    add_msg(f->st, cid, 1, 3, 5, true, STORE_MSG_SENT, "out3");
+    add_msg(f->st, cid, 1, 2, 5, false, STORE_MSG_RECEIVED, "in2");
+    add_msg(f->st, cid, 1, 1, 5, true, STORE_MSG_SENT, "out1");
+    add_msg(f->st, cid, 1, 9, 4, true, STORE_MSG_SENT, "first");
+    assert_int_equal(store_msg_log(f->st, cid, 0, 0, &page, &n), KITH_OK);
+    assert_int_equal(n, 4);
+    assert_string_equal(page[0].text, "first");
+    assert_string_equal(page[1].text, "in2");
+    assert_string_equal(page[2].text, "out1");
+    assert_string_equal(page[3].text, "out3");
+    store_msgs_free(page, n);
+}
+
+static void
+counters__tick_lamport_and_track_the_last_sent(void **state)
+{
+    struct fx *f = *state;
+    uint64_t v = 0, seq = 0;
+    uint8_t prev[16], id[16];
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Hal", 8);
+    assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(store_lamport_tick(f->st, 40, &v), KITH_OK);
+    assert_int_equal(v, 41);
+    assert_int_equal(store_lamport_tick(f->st, 3, &v), KITH_OK);
+    assert_int_equal(v, 42);
+    assert_int_equal(store_lamport_tick(f->st, UINT64_MAX, &v), KITH_EINVAL);
+    memset(prev, 0xff, sizeof prev);
+    assert_int_equal(store_next_seq(f->st, cid, &seq, prev), KITH_OK);
+    assert_int_equal(seq, 1);
+    assert_true(sodium_is_zero(prev, 16));
+    memset(id, 0x5a, sizeof id);
+    assert_int_equal(store_set_last_sent(f->st, cid, 1, id), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_OK);
+    assert_int_equal(v, 43);
+    assert_int_equal(store_next_seq(f->st, cid, &seq, prev), KITH_OK);
+    assert_int_equal(seq, 2);
+    assert_memory_equal(prev, id, 16);
+}
+
+static void
+outbox__due_reschedule_wake_remove_and_next_at(void **state)
+{
+    struct fx *f = *state;
+    struct store_outbox *rows = NULL;
+    uint8_t id1[16] = { 1 }, id2[16] = { 2 }, id3[16] = { 3 };
+    uint8_t frame[300];
+    size_t n = 0;
+    int64_t next = 0;
+    int64_t a, b;
+
+    fx_create(f);
+    a = add_contact(f->st, "Ivy", 1);
+    b = add_contact(f->st, "Jo", 2);
+    for (size_t i = 0; i < sizeof frame; i++) {
+        frame[i] = (uint8_t)i;
+    }
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_add(f->st, id1, a, frame, sizeof frame, 1000), KITH_OK);
+    assert_int_equal(store_outbox_add(f->st, id2, b, frame, 10, 500), KITH_OK);
+    assert_int_equal(store_outbox_add(f->st, id3, a, frame, 20, 3000), KITH_OK);
+    assert_int_equal(store_outbox_add(f->st, id3, a, frame, 20, 3000), KITH_EEXISTS);
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_OK);
+    assert_int_equal(next, 500);
+
+    assert_int_equal(store_outbox_due(f->st, 0, 1000, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(rows[0].msg_id, id1, 16); /* insertion order */
+    assert_int_equal(rows[0].frame_len, sizeof frame);
+    assert_memory_equal(rows[0].frame, frame, sizeof frame);
+    assert_int_equal(rows[0].contact_id, a);
+    assert_memory_equal(rows[1].msg_id, id2, 16);
+    store_outbox_free(rows, n);
+    assert_int_equal(store_outbox_due(f->st, 0, 1000, 1, &rows, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    store_outbox_free(rows, n);
+    assert_int_equal(store_outbox_due(f->st, a, 5000, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(rows[1].msg_id, id3, 16);
+    store_outbox_free(rows, n);
+
+    assert_int_equal(store_outbox_reschedule(f->st, id1, 3, 9000), KITH_OK);
+    assert_int_equal(store_outbox_due(f->st, a, 5000, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(rows[0].msg_id, id3, 16);
+    store_outbox_free(rows, n);
+    assert_int_equal(store_outbox_wake(f->st, a), KITH_OK);
+    assert_int_equal(store_outbox_due(f->st, a, 1, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(rows[0].attempts, 3);
+    store_outbox_free(rows, n);
+
+    assert_int_equal(store_outbox_remove(f->st, id1), KITH_OK);
+    assert_int_equal(store_outbox_remove(f->st, id1), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_reschedule(f->st, id1, 1, 1), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_remove(f->st, id3), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_OK);
+    assert_int_equal(next, 500);
+    assert_int_equal(store_outbox_remove(f->st, id2), KITH_OK);
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_ENOTFOUND);
+}
+
+static void
+transactions__roll_back_and_refuse_nesting(void **state)
+{
+    struct fx *f = *state;
+    char *value = NULL;
+
+    fx_create(f);
+    assert_int_equal(store_commit(f->st), KITH_ESTATE);
+    assert_int_equal(store_begin(f->st), KITH_OK);
+    assert_int_equal(store_begin(f->st), KITH_ESTATE);
+    assert_int_equal(store_setting_set(f->st, "k", "v"), KITH_OK);
+    store_rollback(f->st);
+    assert_int_equal(store_setting_get(f->st, "k", &value), KITH_ENOTFOUND);
+    assert_int_equal(store_begin(f->st), KITH_OK);
+    assert_int_equal(store_setting_set(f->st, "k", "v"), KITH_OK);
+    assert_int_equal(store_rekey(f->st, PASS, strlen(PASS), &STORE_KDF_MIN), KITH_OK);
+    assert_int_equal(store_commit(f->st), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_setting_get(f->st, "k", &value), KITH_OK);
+    free(value);
+}
+
+/* ---- sealing ---- */
+
+static void
+sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
+{
+    struct fx *f = *state;
+    struct store_msg m;
+    struct store_contact c;
+    uint8_t id1[16] = { 1 }, id2[16] = { 2 };
+    int64_t cid, cid2, cid3, cid4;
+    char sql[160];
+
+    fx_create(f);
+    cid = add_contact(f->st, "Kim", 1);
+    cid2 = add_contact(f->st, "Lee", 2);
+    /* A name that is also a valid endpoint list (1 entry, "abc"): only the AD's column
+     * name stops it from opening as endpoints. */
+    cid3 = add_contact(f->st,
+                       "\x01\x03"
+                       "abc",
+                       3);
+    cid4 = add_contact(f->st, "Ned", 4);
+    add_msg(f->st, cid, 1, 0, 1, true, STORE_MSG_SENT, "first body");
+    add_msg(f->st, cid, 2, 0, 2, true, STORE_MSG_SENT, "second body");
+    /* Same lengths (both pad to 256): only the AD can tell them apart. */
+    raw_exec(f->db, "UPDATE msg SET body = (SELECT body FROM msg WHERE lamport = 2) "
+                    "WHERE lamport = 1;");
+    assert_int_equal(store_msg_get(f->st, id1, &m), KITH_ECORRUPT);
+    assert_null(m.text);
+    assert_int_equal(store_msg_get(f->st, id2, &m), KITH_OK);
+    assert_string_equal(m.text, "second body");
+    store_msg_free(&m);
+
+    snprintf(sql, sizeof sql,
+             "UPDATE contact SET name = (SELECT name FROM contact WHERE id = %lld) "
+             "WHERE id = %lld;",
+             (long long)cid2, (long long)cid);
+    raw_exec(f->db, sql);
+    assert_int_equal(store_contact_by_id(f->st, cid, &c), KITH_ECORRUPT);
+    snprintf(sql, sizeof sql, "UPDATE contact SET endpoints = name WHERE id = %lld;",
+             (long long)cid3);
+    raw_exec(f->db, sql);
+    assert_int_equal(store_contact_by_id(f->st, cid3, &c), KITH_ECORRUPT);
+    assert_int_equal(store_contact_by_id(f->st, cid2, &c), KITH_OK);
+    assert_int_equal(store_contact_by_id(f->st, cid4, &c), KITH_OK);
+    assert_string_equal(c.name, "Ned");
+}
+
+static void
+damaged_rows__are_reported_as_corrupt(void **state)
+{
+    struct fx *f = *state;
+    struct store_msg *page = NULL;
+    struct store_contact *list = NULL;
+    struct store_outbox *rows = NULL;
+    struct store_msg m;
+    uint8_t id1[16] = { 1 }, frame[8] = { 0 };
+    size_t n = 0;
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Max", 1);
+    add_msg(f->st, cid, 1, 0, 1, true, STORE_MSG_SENT, "body");
+    assert_int_equal(store_outbox_add(f->st, id1, cid, frame, sizeof frame, 0), KITH_OK);
+    raw_exec(f->db, "UPDATE msg SET state = 99;");
+    assert_int_equal(store_msg_get(f->st, id1, &m), KITH_ECORRUPT);
+    raw_exec(f->db, "UPDATE msg SET state = 1, body = x'00';");
+    assert_int_equal(store_msg_log(f->st, cid, 0, 0, &page, &n), KITH_ECORRUPT);
+    assert_null(page);
+    assert_int_equal(n, 0);
+    raw_exec(f->db, "UPDATE msg SET body = 'text, not a blob';");
+    assert_int_equal(store_msg_get(f->st, id1, &m), KITH_ECORRUPT);
+    raw_exec(f->db, "UPDATE contact SET pub = zeroblob(300);");
+    assert_int_equal(store_contacts_list(f->st, &list, &n), KITH_ECORRUPT);
+    assert_null(list);
+    raw_exec(f->db, "UPDATE outbox SET frame = substr(frame, 1, length(frame) - 1);");
+    assert_int_equal(store_outbox_due(f->st, 0, 10, 10, &rows, &n), KITH_ECORRUPT);
+    assert_null(rows);
+    raw_exec(f->db, "DELETE FROM counter;");
+    {
+        uint64_t v;
+        assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_ECORRUPT);
+    }
+}
+
+static bool
+file_contains(const char *path, const char *needle)
+{
+    FILE *fp = fopen(path, "rb");
+    uint8_t *buf;
+    long len;
+    bool found;
+
+    if (fp == NULL) {
+        return false;
+    }
+    assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+    len = ftell(fp);
+    assert_true(len >= 0);
+    assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
+    buf = malloc((size_t)len + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    found = memmem(buf, (size_t)len, needle, strlen(needle)) != NULL;
+    free(buf);
+    return found;
+}
+
+static void
+canary__plaintext_never_reaches_the_files(void **state)
+{
+    struct fx *f = *state;
+    static const char *const canaries[] = {
+        "CANARY-msg-3f9a1c",   "CANARY-name-77b2",    "CANARY-endpoint-19c4",
+        "CANARY-setting-8e0d", "CANARY-profile-51aa",
+    };
+    struct identity *id = identity_generate(NOW);
+    struct store_contact c = make_contact(canaries[1], 1);
+    char path[160];
+
+    fx_create(f);
+    assert_int_equal(store_identity_save(f->st, id, canaries[4]), KITH_OK);
+    snprintf(c.endpoints[0], sizeof c.endpoints[0], "tcp://%s:1", canaries[2]);
+    assert_int_equal(store_contact_add(f->st, &c), KITH_OK);
+    add_msg(f->st, c.id, 1, 1, 1, true, STORE_MSG_QUEUED, canaries[0]);
+    assert_int_equal(store_setting_set(f->st, "listen", canaries[3]), KITH_OK);
+    assert_int_equal(store_setting_set(f->st, canaries[3], "x"), KITH_OK); /* keys are hashed */
+    store_close(f->st);
+    f->st = NULL;
+    for (size_t i = 0; i < sizeof canaries / sizeof canaries[0]; i++) {
+        static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+        for (size_t k = 0; k < 4; k++) {
+            snprintf(path, sizeof path, "%s%s", f->db, suffix[k]);
+            assert_false(file_contains(path, canaries[i]));
+        }
+    }
+    snprintf(path, sizeof path, "%s/scan.txt", f->dir);
+    write_file(path, canaries[0], strlen(canaries[0]));
+    assert_true(file_contains(path, canaries[0]));
+    identity_destroy(id);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+        T(create__round_trips__identity_and_name_through_reopen),
+        T(create__refuses__a_file_with_data),
+        T(create__accepts__an_empty_existing_file),
+        T(create__refuses__an_existing_profile),
+        T(open__reports__a_missing_file),
+        T(open__rejects__a_wrong_passphrase_leaving_files_identical),
+        T(open__rejects__a_wrong_passphrase_with_a_live_wal_unchanged),
+        T(open__refuses__a_text_file_unchanged),
+        T(open__refuses__a_foreign_sqlite_database_unchanged),
+        T(open__refuses__a_kith_tagged_database_without_kdf_row),
+        T(open__refuses__a_newer_schema_version_unchanged),
+        T(rekey__opens_with_the_new_passphrase_only),
+        T(setting__round_trips__and_overwrites),
+        T(contact__round_trips__by_id_name_and_member),
+        T(contact__rejects__a_taken_name_case_insensitively_and_a_taken_member),
+        T(contact__update__rewrites_every_field),
+        T(contacts_list__orders__by_name),
+        T(invite__round_trips__and_used_wipes_the_secret_key),
+        T(session__round_trips__byte_for_byte),
+        T(seen__detects__replayed_ephemeral_keys_and_msg_ids),
+        T(msg__round_trips__and_counts_queued_and_held),
+        T(msg_log__pages__newest_first_returned_oldest_first),
+        T(msg_log__orders__equal_lamports_by_direction_then_seq),
+        T(counters__tick_lamport_and_track_the_last_sent),
+        T(outbox__due_reschedule_wake_remove_and_next_at),
+        T(transactions__roll_back_and_refuse_nesting),
+        T(sealed__values_swapped_between_rows_or_columns_fail_to_open),
+        T(damaged_rows__are_reported_as_corrupt),
+        T(canary__plaintext_never_reaches_the_files),
+#undef T
+    };
+
+    if (sodium_init() < 0) {
+        return 1;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,120 @@
+/*
+ * frame: the kith-v1 wire format (proto/PROTOCOL.md): the outer frame, the
+ * only part a relay can read, and the content envelope inside every
+ * end-to-end ciphertext. Pure: no I/O, no allocation; decoders only point
+ * into the caller's buffer. Anything malformed or oversized is rejected.
+ */
+#ifndef KITH_PROTO_FRAME_H
+#define KITH_PROTO_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define FRAME_VERSION 1
+#define FRAME_ID_BYTES 16
+/* u8 version | u8 type | u8 flags | u8 reserved | 16 msg_id | 16 route | u32 expires_at | u32 body_len */
+#define FRAME_HEADER_BYTES 44
+/* The header bytes that are authenticated end to end (everything but body_len). */
+#define FRAME_AD_BYTES 40
+#define FRAME_BODY_MAX 65000
+
+enum frame_type {
+    FRAME_SESSION_INIT = 1,  /* init header || session message body */
+    FRAME_SESSION_MSG = 2,   /* session message body */
+    FRAME_CIRCLE_MSG = 3,    /* reserved for circles */
+    FRAME_INVITE_ACCEPT = 4, /* as SESSION_INIT, PSK = invite secret */
+    FRAME_SYNC_HAVE = 5,
+    FRAME_SYNC_WANT = 6,
+    FRAME_RELAY_RECEIPT = 7,
+    FRAME_RELAY_DONE = 8,
+};
+
+struct frame {
+    uint8_t type;
+    uint8_t flags;
+    uint8_t msg_id[FRAME_ID_BYTES];
+    uint8_t route[FRAME_ID_BYTES];
+    uint32_t expires_at;
+    const uint8_t *body; /* borrowed from the decoded buffer / caller */
+    uint32_t body_len;
+};
+
+/* Encode into out (capacity >= FRAME_HEADER_BYTES + body_len).
+ * KITH_OK, KITH_EINVAL (unknown type, nonzero reserved), KITH_ETOOBIG. */
+KITH_NODISCARD int frame_encode(const struct frame *f, uint8_t *out, size_t out_cap,
+                                size_t *out_len);
+/* The 40 authenticated header bytes of f (for the session AD). */
+void frame_ad(const struct frame *f, uint8_t out[FRAME_AD_BYTES]);
+/* Strict decode: version, known type, reserved == 0, body_len == len - 44,
+ * body_len <= FRAME_BODY_MAX. f->body points into in.
+ * KITH_OK, KITH_EMALFORMED, KITH_ETOOBIG. */
+KITH_NODISCARD int frame_decode(const uint8_t *in, size_t len, struct frame *f);
+
+/* Content envelope (plaintext inside every end-to-end ciphertext):
+ * u8 content_type | u8 content_version | u16 flags | u64 lamport | u64 sender_seq |
+ * u64 sent_at_ms | 16 prev_msg_id | u32 payload_len | payload | zero padding so
+ * the whole envelope is a multiple of 256 bytes. */
+#define ENVELOPE_HEADER_BYTES 48
+#define ENVELOPE_PAD 256
+#define ENVELOPE_PAYLOAD_MAX 60000
+
+enum envelope_type {
+    ENVELOPE_TEXT = 1,         /* payload: UTF-8 text, <= KITH_TEXT_MAX */
+    ENVELOPE_ACK = 2,          /* payload: n x 16-byte msg_ids, n <= 256 */
+    ENVELOPE_CONTACT_CARD = 3, /* payload: contact card (below) */
+};
+
+enum envelope_flag {
+    ENVELOPE_F_HEAVY = 1 << 0,  /* sender marked it heavy */
+    ENVELOPE_F_URGENT = 1 << 1, /* breakthrough request */
+};
+
+struct envelope {
+    uint8_t type;
+    uint8_t version;
+    uint16_t flags;
+    uint64_t lamport;
+    uint64_t sender_seq;
+    uint64_t sent_at_ms;
+    uint8_t prev_msg_id[FRAME_ID_BYTES];
+    const uint8_t *payload; /* borrowed */
+    uint32_t payload_len;
+};
+
+/* Padded size of an envelope with this payload. */
+size_t envelope_size(size_t payload_len);
+/* KITH_OK, KITH_ETOOBIG (payload or out_cap), KITH_EINVAL (unknown type). */
+KITH_NODISCARD int envelope_encode(const struct envelope *e, uint8_t *out, size_t out_cap,
+                                   size_t *out_len);
+/* Strict: known type and version 1, payload_len fits, padding all zero, total a
+ * multiple of 256, type-specific payload checks (TEXT valid UTF-8 <= 16 KiB;
+ * ACK a multiple of 16, <= 256 ids; CARD parses). KITH_OK, KITH_EMALFORMED. */
+KITH_NODISCARD int envelope_decode(const uint8_t *in, size_t len, struct envelope *e);
+
+/* Contact card (ENVELOPE_CONTACT_CARD payload), sent by an invite acceptor:
+ * u8 version=1 | u8 name_len | name (UTF-8, 1..64, no control chars) |
+ * u8 n_endpoints (0..4) | n x (u8 len | ASCII endpoint, 1..96) */
+#define CARD_NAME_MAX 64
+#define CARD_ENDPOINT_MAX 96
+#define CARD_ENDPOINTS_MAX 4
+struct contact_card {
+    char name[CARD_NAME_MAX + 1];
+    uint8_t n_endpoints;
+    char endpoints[CARD_ENDPOINTS_MAX][CARD_ENDPOINT_MAX + 1];
+};
+KITH_NODISCARD int card_encode(const struct contact_card *c, uint8_t *out, size_t out_cap,
+                               size_t *out_len);
+KITH_NODISCARD int card_decode(const uint8_t *in, size_t len, struct contact_card *c);
+
+/* Shared validators: a display name (UTF-8, 1..64 bytes, no control
+ * characters) and an endpoint (tcp://host:port, host an IPv4 address, a
+ * bracketed IPv6 address or a DNS name/.onion, port 1..65535, or '*' only
+ * when allow_wildcard). */
+bool frame_valid_name(const char *s, size_t len);
+bool frame_valid_endpoint(const char *s, size_t len, bool allow_wildcard);
+bool frame_valid_utf8(const uint8_t *s, size_t len);
+
+#endif

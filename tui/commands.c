@@ -1,0 +1,265 @@
+/*
+ * commands: slash-command parsing and completion (see commands.h). Pure:
+ * it only reads the caller's strings and writes into caller buffers.
+ */
+#include "tui/commands.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct commands_info commands_table[] = {
+    { "/query", "/query NAME", "Open the conversation with NAME." },
+    { "/msg", "/msg NAME TEXT", "Send TEXT to NAME without switching." },
+    { "/invite", "/invite", "Show a new invite code (and its QR code) to give someone." },
+    { "/accept", "/accept CODE [as NAME]", "Add the person whose invite code you were given." },
+    { "/verify", "/verify [NAME]", "Compare safety numbers, then mark the contact verified." },
+    { "/name", "/name NEWNAME", "Rename the open contact (only on this device)." },
+    { "/contacts", "/contacts", "List your contacts." },
+    { "/help", "/help", "This page. F1 opens it too." },
+    { "/lock", "/lock", "Hide the screen and lock (F12 or Esc Esc too)." },
+    { "/quit", "/quit", "Close kith. Messages still waiting stay saved." },
+};
+
+#define COMMANDS_N (sizeof commands_table / sizeof commands_table[0])
+
+static const enum commands_verb commands_verbs[COMMANDS_N] = {
+    COMMANDS_QUERY, COMMANDS_MSG,      COMMANDS_INVITE, COMMANDS_ACCEPT, COMMANDS_VERIFY,
+    COMMANDS_NAME,  COMMANDS_CONTACTS, COMMANDS_HELP,   COMMANDS_LOCK,   COMMANDS_QUIT,
+};
+
+size_t
+commands_count(void)
+{
+    return COMMANDS_N;
+}
+
+const struct commands_info *
+commands_at(size_t i)
+{
+    return i < COMMANDS_N ? &commands_table[i] : NULL;
+}
+
+static const char *
+commands_skip_spaces(const char *p)
+{
+    while (*p == ' ') {
+        p++;
+    }
+    return p;
+}
+
+/* Read one NAME token (bare or "quoted") into out; *p moves past it.
+ * KITH_ENOTFOUND when there is none, KITH_EINVAL when malformed or long. */
+static int
+commands_take_name(const char **p, char out[ENGINE_NAME_BUF])
+{
+    const char *s = commands_skip_spaces(*p);
+    const char *end;
+    size_t n;
+
+    if (*s == '\0') {
+        return KITH_ENOTFOUND;
+    }
+    if (*s == '"') {
+        s++;
+        end = strchr(s, '"');
+        if (end == NULL) {
+            return KITH_EINVAL;
+        }
+        n = (size_t)(end - s);
+        *p = end + 1;
+    } else {
+        end = s + strcspn(s, " ");
+        n = (size_t)(end - s);
+        *p = end;
+    }
+    if (n == 0 || n >= ENGINE_NAME_BUF) {
+        return KITH_EINVAL;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return KITH_OK;
+}
+
+/* The rest of the line with outer spaces trimmed. */
+static void
+commands_rest(const char *p, const char **text, size_t *len)
+{
+    size_t n;
+
+    p = commands_skip_spaces(p);
+    n = strlen(p);
+    while (n > 0 && p[n - 1] == ' ') {
+        n--;
+    }
+    *text = p;
+    *len = n;
+}
+
+static int
+commands_parse_args(const char *args, struct commands_parsed *out, const char **why,
+                    const char *usage)
+{
+    const char *p = args;
+    int rc;
+
+    switch (out->verb) {
+    case COMMANDS_QUERY:
+    case COMMANDS_NAME:
+    case COMMANDS_VERIFY:
+        rc = commands_take_name(&p, out->name);
+        if (rc == KITH_ENOTFOUND && out->verb == COMMANDS_VERIFY) {
+            return KITH_OK; /* the open conversation */
+        }
+        if (rc != KITH_OK || *commands_skip_spaces(p) != '\0') {
+            *why = rc == KITH_EINVAL ? "A name is at most 64 bytes; quote one with spaces."
+                                     : usage;
+            return KITH_EINVAL;
+        }
+        return KITH_OK;
+    case COMMANDS_MSG:
+        rc = commands_take_name(&p, out->name);
+        commands_rest(p, &out->text, &out->text_len);
+        if (rc != KITH_OK || out->text_len == 0) {
+            *why = usage;
+            return KITH_EINVAL;
+        }
+        return KITH_OK;
+    case COMMANDS_ACCEPT: {
+        char word[ENGINE_NAME_BUF];
+        p = commands_skip_spaces(p);
+        out->text = p;
+        out->text_len = strcspn(p, " ");
+        p += out->text_len;
+        if (out->text_len == 0) {
+            *why = usage;
+            return KITH_EINVAL;
+        }
+        if (*commands_skip_spaces(p) == '\0') {
+            return KITH_OK;
+        }
+        if (commands_take_name(&p, word) != KITH_OK ||
+            (strcmp(word, "as") != 0 && strcmp(word, "--as") != 0) ||
+            commands_take_name(&p, out->as_name) != KITH_OK ||
+            *commands_skip_spaces(p) != '\0') {
+            *why = usage;
+            return KITH_EINVAL;
+        }
+        return KITH_OK;
+    }
+    default:
+        if (*commands_skip_spaces(p) != '\0') {
+            *why = usage;
+            return KITH_EINVAL;
+        }
+        return KITH_OK;
+    }
+}
+
+int
+commands_parse(const char *line, struct commands_parsed *out, const char **why)
+{
+    const char *word;
+    size_t word_len;
+
+    memset(out, 0, sizeof *out);
+    *why = "";
+    if (line[0] != '/' || line[1] == '/') {
+        commands_rest(line[0] == '/' ? line + 1 : line, &out->text, &out->text_len);
+        if (out->text_len == 0) {
+            *why = "There's nothing to send yet.";
+            return KITH_EINVAL;
+        }
+        out->verb = COMMANDS_SAY;
+        return KITH_OK;
+    }
+    word = line;
+    word_len = strcspn(line, " ");
+    for (size_t i = 0; i < COMMANDS_N; i++) {
+        if (strlen(commands_table[i].name) == word_len &&
+            strncasecmp(word, commands_table[i].name, word_len) == 0) {
+            out->verb = commands_verbs[i];
+            return commands_parse_args(line + word_len, out, why, commands_table[i].usage);
+        }
+    }
+    if (word_len == 5 && strncasecmp(word, "/exit", 5) == 0) {
+        out->verb = COMMANDS_QUIT;
+        return KITH_OK;
+    }
+    *why = "That command isn't one kith knows; /help lists them.";
+    return KITH_EINVAL;
+}
+
+static bool
+commands_has_prefix(const char *candidate, const char *word, size_t word_len)
+{
+    return strlen(candidate) >= word_len && strncasecmp(candidate, word, word_len) == 0;
+}
+
+size_t
+commands_complete(const char *line, size_t cursor, const char *const *names, size_t n_names,
+                  size_t nth, char *out, size_t cap, size_t *new_cursor)
+{
+    size_t start = cursor;
+    size_t word_len;
+    size_t matches = 0;
+    const char *chosen = NULL;
+    bool is_command;
+    bool needs_quotes;
+    bool has_space_after;
+    size_t len = strlen(line);
+    size_t need;
+    int wrote;
+
+    if (cursor > len) {
+        return 0;
+    }
+    while (start > 0 && line[start - 1] != ' ') {
+        start--;
+    }
+    if (line[start] == '"') {
+        start++; /* completing inside an opened quote */
+    }
+    word_len = cursor - start;
+    is_command = start == 0 && line[0] == '/';
+    if (is_command) {
+        for (size_t i = 0; i < COMMANDS_N; i++) {
+            if (commands_has_prefix(commands_table[i].name, line, word_len)) {
+                matches++;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n_names; i++) {
+            if (commands_has_prefix(names[i], line + start, word_len)) {
+                matches++;
+            }
+        }
+    }
+    if (matches == 0) {
+        return 0;
+    }
+    nth %= matches;
+    for (size_t i = 0, seen = 0; chosen == NULL; i++) {
+        const char *c = is_command ? commands_table[i].name : names[i];
+        if (commands_has_prefix(c, line + start, word_len) && seen++ == nth) {
+            chosen = c;
+        }
+    }
+    if (start > 0 && line[start - 1] == '"') {
+        start--; /* the quote is rewritten with the name */
+    }
+    needs_quotes = !is_command && strchr(chosen, ' ') != NULL;
+    has_space_after = line[cursor] == ' ';
+    need = start + strlen(chosen) + (needs_quotes ? 2 : 0) + (has_space_after ? 0 : 1) +
+           (len - cursor) + 1;
+    if (need > cap) {
+        return 0;
+    }
+    wrote = snprintf(out, cap, "%.*s%s%s%s%s", (int)start, line, needs_quotes ? "\"" : "", chosen,
+                     needs_quotes ? "\"" : "", has_space_after ? "" : " ");
+    *new_cursor = (size_t)wrote + (has_space_after ? 1 : 0);
+    memcpy(out + wrote, line + cursor, len - cursor + 1);
+    return matches;
+}

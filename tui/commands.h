@@ -1,0 +1,62 @@
+/*
+ * commands: the slash commands of the client, IRC style, in plain C with no
+ * curses: parsing a typed line into a verb and its arguments, the table the
+ * help overlay lists, and tab completion of command and contact names.
+ */
+#ifndef KITH_TUI_COMMANDS_H
+#define KITH_TUI_COMMANDS_H
+
+#include <stddef.h>
+
+#include "core/engine.h" /* ENGINE_NAME_BUF, KITH_NODISCARD, KITH_E* */
+
+enum commands_verb {
+    COMMANDS_SAY = 0, /* plain text for the open conversation ("//x" says "/x") */
+    COMMANDS_QUERY,   /* /query NAME */
+    COMMANDS_MSG,     /* /msg NAME TEXT */
+    COMMANDS_INVITE,  /* /invite */
+    COMMANDS_ACCEPT,  /* /accept CODE [as NAME] */
+    COMMANDS_VERIFY,  /* /verify [NAME] */
+    COMMANDS_NAME,    /* /name NEWNAME */
+    COMMANDS_CONTACTS,
+    COMMANDS_HELP,
+    COMMANDS_LOCK,
+    COMMANDS_QUIT,
+};
+
+struct commands_parsed {
+    enum commands_verb verb;
+    char name[ENGINE_NAME_BUF];    /* query, msg, verify ("" = the open one), name */
+    char as_name[ENGINE_NAME_BUF]; /* accept: "" unless "as NAME" was given */
+    const char *text;              /* say, msg: the text; accept: the code (borrowed) */
+    size_t text_len;
+};
+
+struct commands_info {
+    const char *name;  /* "/query" */
+    const char *usage; /* "/query NAME" */
+    const char *about; /* one plain sentence */
+};
+
+/* Parse one line (NUL-terminated). KITH_OK, or KITH_EINVAL with *why set
+ * to a calm static sentence (usage or the reason). Leading and trailing
+ * spaces around arguments are ignored; a NAME may be "quoted" to hold
+ * spaces. An empty line or one of only spaces is KITH_EINVAL too. */
+KITH_NODISCARD int commands_parse(const char *line, struct commands_parsed *out,
+                                  const char **why);
+
+/* The command table, in the order help shows it. */
+size_t commands_count(void);
+const struct commands_info *commands_at(size_t i);
+
+/* Tab completion of the word before cursor: a command name when it is the
+ * first word of a line that starts with '/', otherwise one of names (a name
+ * with a space is quoted). Matching ignores ASCII case. nth chooses among
+ * the matches, cycling; the chosen word replaces the typed one, followed by
+ * a space. Writes the new line (NUL-terminated) to out and its cursor to
+ * *new_cursor. Returns the number of matches; with 0, or when the result
+ * does not fit in cap, out is left untouched and 0 is returned. */
+size_t commands_complete(const char *line, size_t cursor, const char *const *names,
+                         size_t n_names, size_t nth, char *out, size_t cap, size_t *new_cursor);
+
+#endif

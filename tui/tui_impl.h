@@ -1,0 +1,153 @@
+/*
+ * tui_impl: what tui.c (loop, data, commands), screens.c (keys per screen),
+ * view.c (all drawing) and prompt.c (before an engine is open) share. Not a
+ * public header; curses stays inside the .c files.
+ */
+#ifndef KITH_TUI_TUI_IMPL_H
+#define KITH_TUI_TUI_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "tui/input.h"
+
+#define TUI_PAGE 200          /* messages per engine_history page */
+#define TUI_NOTICE_BUF 256
+#define TUI_TEXT_MAX 16384 /* as KITH_TEXT_MAX: engine_send says ETOOBIG past it */
+#define TUI_SIDEBAR_MIN 14
+#define TUI_SIDEBAR_MAX 24
+#define TUI_MIN_COLS 60
+#define TUI_MIN_LINES 20
+
+enum tui_dirty {
+    TUI_DIRTY_SIDE = 1u,
+    TUI_DIRTY_CONV = 2u,
+    TUI_DIRTY_STATUS = 4u,
+    TUI_DIRTY_INPUT = 8u,
+    TUI_DIRTY_ALL = 15u,
+};
+
+/* A key as wget_wch gives it: a character, or a curses key code. */
+struct tui_key {
+    uint32_t ch;
+    bool is_code;
+    bool is_alt; /* came after a lone Esc */
+};
+
+struct tui_app;
+
+/* One screen: a small table of callbacks (STYLE.md §8). */
+struct tui_screen {
+    const char *name;
+    void (*on_key)(struct tui_app *app, const struct tui_key *k);
+    void (*draw)(struct tui_app *app);
+};
+
+extern const struct tui_screen tui_screen_chat;
+extern const struct tui_screen tui_screen_help;
+extern const struct tui_screen tui_screen_invite;
+extern const struct tui_screen tui_screen_verify;
+extern const struct tui_screen tui_screen_contacts;
+extern const struct tui_screen tui_screen_lock;
+
+struct tui_contact_view {
+    struct engine_contact c;
+    bool has_unread; /* a calm dot, never a count */
+};
+
+struct tui_conv {
+    char name[ENGINE_NAME_BUF]; /* "" when none is open */
+    struct engine_msg *msgs;    /* a window of the conversation, oldest first */
+    size_t n;
+    bool has_older;
+    size_t scroll; /* display lines scrolled up from the newest */
+};
+
+struct tui_windows; /* view.c */
+
+struct tui_app {
+    struct engine *e;
+    struct engine_me me;
+    struct engine_status status;
+    struct tui_contact_view *contacts;
+    size_t n_contacts;
+    struct tui_conv conv;
+    struct input *line;
+    struct input *secret; /* the lock screen's passphrase */
+    const struct tui_screen *screen;
+    struct tui_windows *win;
+    unsigned dirty;
+    char notice[TUI_NOTICE_BUF];
+    bool notice_is_trouble;
+    bool esc_pending;
+    int64_t esc_at_ms;
+    bool quit;
+    /* tab completion in progress: the line as typed, and which match */
+    char *complete_line;
+    size_t complete_cursor;
+    size_t complete_nth;
+    /* overlays */
+    size_t overlay_scroll;
+    char invite_code[ENGINE_INVITE_BUF];
+    char **qr_rows;
+    size_t qr_n;
+    size_t qr_cols;
+    struct engine_contact verify;
+    bool lock_shows_help;
+    bool lock_failed;
+};
+
+/* tui.c: data and actions */
+int64_t tui_now_ms(void);
+void tui_set_notice(struct tui_app *app, bool is_trouble, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void tui_refresh_contacts(struct tui_app *app);
+void tui_refresh_status(struct tui_app *app);
+void tui_open_conversation(struct tui_app *app, const char *name);
+void tui_switch_to(struct tui_app *app, size_t index);
+void tui_switch_by(struct tui_app *app, int delta);
+void tui_scroll(struct tui_app *app, long lines, size_t page_lines);
+void tui_submit_line(struct tui_app *app);
+void tui_complete(struct tui_app *app);
+void tui_complete_reset(struct tui_app *app);
+void tui_show(struct tui_app *app, const struct tui_screen *screen);
+void tui_lock(struct tui_app *app);
+void tui_close_overlay(struct tui_app *app);
+/* Lines the conversation needs for all loaded messages at width, and
+ * whether more can be loaded; used by scrolling. */
+void tui_load_older(struct tui_app *app);
+
+/* screens.c: keys shared by the editing screens */
+bool tui_edit_key(struct input *in, const struct tui_key *k);
+
+/* view.c: windows and drawing */
+struct tui_windows *tui_view_create(bool use_color);
+void tui_view_destroy(struct tui_windows *w);
+void tui_view_layout(struct tui_app *app); /* after a resize */
+size_t tui_view_conv_lines(const struct tui_app *app); /* rows of the conversation pane */
+size_t tui_view_conv_width(const struct tui_app *app);
+/* Display lines one message takes at width (for scrolling). */
+size_t tui_view_msg_height(const struct engine_msg *m, size_t width);
+void tui_view_draw_chat(struct tui_app *app);
+void tui_view_draw_help(struct tui_app *app);
+void tui_view_draw_invite(struct tui_app *app);
+void tui_view_draw_verify(struct tui_app *app);
+void tui_view_draw_contacts(struct tui_app *app);
+void tui_view_draw_lock(struct tui_app *app);
+void tui_view_flush(struct tui_app *app); /* one doupdate */
+void tui_view_wipe(void);                 /* clear the terminal at once (quick lock) */
+
+/* prompt.c: curses start and stop shared with the client */
+void tui_curses_begin(void);
+void tui_curses_end(void);
+bool tui_use_color(void);
+/* Read one key, waiting (blocking screens before the engine runs). */
+void tui_read_key_blocking(struct tui_key *k);
+
+/* The help text: the "If you're not safe" section first (DOMAIN.md §5). */
+size_t tui_help_count(void);
+const char *tui_help_line(size_t i);
+
+#endif
