@@ -281,14 +281,14 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         struct store_msg m;
         uint64_t lamport = 0;
         memset(&m, 0, sizeof m);
-        rc = store_lamport_tick(e->st, env.lamport, &lamport);
+        rc = store_lamport_tick(e->st, env.lamport, &lamport); /* our clock moves past it */
         if (rc != KITH_OK) {
             goto out;
         }
         memcpy(m.msg_id, f->msg_id, 16);
         m.contact_id = p->contact_id;
         m.outgoing = false;
-        m.lamport = lamport;
+        m.lamport = env.lamport; /* display order is the sender's causal order */
         m.sender_seq = env.sender_seq;
         m.ts_ms = (int64_t)env.sent_at_ms;
         m.state = STORE_MSG_RECEIVED;

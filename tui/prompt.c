@@ -114,8 +114,9 @@ prompt_draw(const struct prompt_screen *s)
 
     werase(stdscr);
     if (s->shows_crisis) {
-        mvwaddstr(stdscr, y++, 2, "If you're in immediate danger, contact your local emergency");
-        mvwaddstr(stdscr, y++, 2, "number. kith isn't therapy or a crisis service.");
+        mvwaddstr(stdscr, y++, 2,
+                  "If you're in immediate danger, contact your local emergency number.");
+        mvwaddstr(stdscr, y++, 2, "kith isn't therapy or a crisis service.");
         y++;
     }
     for (size_t p = 0; p < s->n_paras; p++) {
@@ -178,7 +179,7 @@ prompt_run(struct prompt_screen *s)
             s->shows_crisis = !s->shows_crisis;
             continue;
         }
-        if (!k.is_code && !k.is_alt && (k.ch == 27 || k.ch == 3)) {
+        if (!k.is_code && (k.ch == 27 || k.ch == 3)) {
             return 1;
         }
         if ((!k.is_code && (k.ch == 13 || k.ch == 10)) || (k.is_code && k.ch == KEY_ENTER)) {

@@ -248,10 +248,10 @@ const struct tui_screen tui_screen_lock = { "lock", screens_lock_key, tui_view_d
 static const char *const screens_help_head[] = {
     "If you're not safe",
     "  If you're in immediate danger, contact your local emergency number.",
-    "  kith helps people who trust each other talk kindly. kith isn't therapy or a crisis",
-    "  service, and it can't keep anyone safe on its own.",
-    "  If you don't know a crisis line, search 'crisis line' with your country's name, or",
-    "  ask someone you trust to look with you.",
+    "  kith isn't therapy or a crisis service, and it can't keep anyone safe on its own. It "
+    "helps people who trust each other talk kindly.",
+    "  If you don't know a crisis line, search 'crisis line' with your country's name, or ask "
+    "someone you trust to look with you.",
     "",
     "Commands",
 };
@@ -269,8 +269,9 @@ static const char *const screens_help_tail[] = {
     "  Up / Down     lines you wrote before",
     "  Ctrl-C        close kith (as /quit)",
     "",
-    "What a message shows: queued (saved, not sent yet), sent, delivered; received;",
-    "held until HH:MM (a boundary you set); folded.",
+    "Each message shows its state",
+    "  queued (saved, not sent yet), sent, delivered; received; held until HH:MM (a boundary "
+    "you set); folded.",
 };
 
 #define SCREENS_HEAD_N (sizeof screens_help_head / sizeof screens_help_head[0])

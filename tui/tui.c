@@ -558,25 +558,22 @@ tui_dispatch_key(struct tui_app *app, struct tui_key *k)
         return;
     }
     if (!k->is_code && k->ch == 27) {
+        /* a lone Esc: twice within a moment is the quick lock */
         int64_t now = tui_now_ms();
-        if (app->esc_pending && now - app->esc_at_ms < 1500) {
-            app->esc_pending = false;
-            if (app->screen != &tui_screen_lock) {
-                tui_lock(app); /* Esc Esc: the quick lock */
-            }
-            return;
-        }
-        app->esc_pending = true;
+        bool is_second = app->esc_pending && now - app->esc_at_ms < 1500;
+
+        app->esc_pending = !is_second;
         app->esc_at_ms = now;
-        if (app->screen != &tui_screen_chat && app->screen != &tui_screen_lock) {
+        if (is_second || k->is_alt) { /* Esc Esc, typed or arriving together */
+            if (app->screen != &tui_screen_lock) {
+                tui_lock(app);
+            }
+        } else if (app->screen != &tui_screen_chat && app->screen != &tui_screen_lock) {
             tui_close_overlay(app);
         }
         return;
     }
-    if (app->esc_pending) {
-        app->esc_pending = false;
-        k->is_alt = true; /* Esc then a key: how terminals send Alt */
-    }
+    app->esc_pending = false;
     if (k->is_code && k->ch == (uint32_t)KEY_F(12)) {
         if (app->screen != &tui_screen_lock) {
             tui_lock(app);
@@ -608,6 +605,15 @@ tui_read_keys(struct tui_app *app)
         }
         k.ch = (uint32_t)wc;
         k.is_code = got == KEY_CODE_YES;
+        if (!k.is_code && k.ch == 27) {
+            /* Alt-x arrives as Esc and x together; a lone Esc has nothing behind it */
+            got = get_wch(&wc);
+            if (got != ERR) {
+                k.ch = (uint32_t)wc;
+                k.is_code = got == KEY_CODE_YES;
+                k.is_alt = true;
+            }
+        }
         tui_dispatch_key(app, &k);
     }
 }

@@ -337,8 +337,9 @@ view_draw_conv(struct tui_app *app)
     wattroff(win, A_BOLD);
     wattron(win, A_DIM);
     if (c != NULL) {
-        view_puts(win, c->c.pending ? "  \u00b7 waiting for them to connect"
-                                    : (c->c.online ? "  \u00b7 online" : "  \u00b7 offline"));
+        view_puts(win, c->c.online ? "  \u00b7 online"
+                                   : (c->c.pending ? "  \u00b7 waiting for them to connect"
+                                                   : "  \u00b7 offline"));
         if (c->c.verified) {
             view_puts(win, "  \u00b7 verified");
         }
@@ -570,33 +571,94 @@ view_paragraph(WINDOW *win, int *y, int last_row, const char *text, attr_t attr)
     wattroff(win, attr);
 }
 
+/* Column where a help line's continuation rows start: after the "  usage  "
+ * gap of a two-column line, else under its first word. */
+static size_t
+view_hang(const char *line)
+{
+    size_t lead = strspn(line, " ");
+    const char *gap = strstr(line + lead, "  ");
+
+    if (gap != NULL && gap[strspn(gap, " ")] != '\0') {
+        return (size_t)(gap - line) + strspn(gap, " ");
+    }
+    return lead;
+}
+
+/* Draw (win != NULL) or count the rows one help line takes at width,
+ * starting at row y and skipping the first `skip` rows. */
+static size_t
+view_help_rows(WINDOW *win, const char *line, size_t width, int y, size_t skip, int last_row)
+{
+    size_t len = strlen(line);
+    size_t hang = view_hang(line);
+    struct wrap_line first;
+    struct wrap_line rest[16];
+    size_t n_rest = 0;
+    size_t from;
+
+    if (hang > width / 2) {
+        hang = width / 2;
+    }
+    (void)wrap_lines(line, len, width, &first, 1);
+    from = first.off + first.len;
+    from += strspn(line + from, " ");
+    if (from < len) {
+        n_rest = wrap_lines(line + from, len - from, width - hang, rest, 16);
+        n_rest = n_rest > 16 ? 16 : n_rest;
+    }
+    if (win != NULL) {
+        size_t row = 0;
+        if (row++ >= skip && y <= last_row) {
+            wmove(win, y++, 1);
+            view_put(win, line + first.off, first.len, width);
+        }
+        for (size_t i = 0; i < n_rest; i++) {
+            if (row++ >= skip && y <= last_row) {
+                wmove(win, y++, 1 + (int)hang);
+                view_put(win, line + from + rest[i].off, rest[i].len, width - hang);
+            }
+        }
+    }
+    return 1 + n_rest;
+}
+
 void
 tui_view_draw_help(struct tui_app *app)
 {
     WINDOW *win;
-    int rows;
-    size_t total = tui_help_count();
+    int last;
+    int y = 1;
+    size_t width;
+    size_t total = 0;
+    size_t skip;
 
     if (view_too_small(app)) {
         return;
     }
     win = view_overlay_begin(app, "Help");
-    rows = getmaxy(win) - 2;
-    if (app->overlay_scroll + (size_t)rows > total) {
-        app->overlay_scroll = total > (size_t)rows ? total - (size_t)rows : 0;
+    last = getmaxy(win) - 2;
+    width = (size_t)getmaxx(win) > 3 ? (size_t)getmaxx(win) - 2 : 1;
+    for (size_t i = 0; i < tui_help_count(); i++) {
+        total += view_help_rows(NULL, tui_help_line(i), width, 0, 0, 0);
     }
-    for (int r = 0; r < rows && app->overlay_scroll + (size_t)r < total; r++) {
-        size_t i = app->overlay_scroll + (size_t)r;
+    if (app->overlay_scroll + (size_t)last > total) {
+        app->overlay_scroll = total > (size_t)last ? total - (size_t)last : 0;
+    }
+    skip = app->overlay_scroll;
+    for (size_t i = 0; i < tui_help_count() && y <= last; i++) {
         const char *line = tui_help_line(i);
-        bool is_heading = line[0] != ' ' && line[0] != '\0' && i + 1 < total &&
+        bool is_heading = line[0] != ' ' && line[0] != '\0' && i + 1 < tui_help_count() &&
                           tui_help_line(i + 1)[0] == ' ';
+        size_t rows = view_help_rows(NULL, line, width, 0, 0, 0);
 
-        wmove(win, r + 1, 1);
         if (is_heading) {
             wattron(win, A_BOLD);
         }
-        view_puts(win, line);
+        view_help_rows(win, line, width, y, skip, last);
         wattroff(win, A_BOLD);
+        y += rows > skip ? (int)(rows - skip) : 0;
+        skip = rows > skip ? 0 : skip - rows;
     }
     view_overlay_end(app, "PgUp/PgDn or Up/Down to scroll \u00b7 any other key goes back");
     view_draw_input(app);
@@ -716,8 +778,9 @@ tui_view_draw_lock(struct tui_app *app)
     werase(stdscr);
     mvwaddstr(stdscr, y, x, "Locked");
     if (app->lock_shows_help) {
-        mvwaddstr(stdscr, 1, 1, "If you're in immediate danger, contact your local emergency");
-        mvwaddstr(stdscr, 2, 1, "number. kith isn't therapy or a crisis service.");
+        mvwaddstr(stdscr, 1, 1,
+                  "If you're in immediate danger, contact your local emergency number.");
+        mvwaddstr(stdscr, 2, 1, "kith isn't therapy or a crisis service.");
     }
     if (app->lock_failed) {
         mvwaddstr(stdscr, y + 4, x, "That didn't unlock it. Try again.");

@@ -11,13 +11,14 @@ init A; init B; start A; start B; connect A B
       until k A send B "a$i" >/dev/null 2>&1; do sleep 0.05; done
   done ) & SA=$!
 for cut in 1 2; do
-    wait_until 120 "receiver has some messages" [ "$(count received B A)" -ge $(( cut * N / 4 )) ]
+    wait_until 120 "receiver has some messages" atleast received B A $(( cut * N / 4 ))
     note "kill -9 A after B has $(count received B A) messages"
     stop A KILL
     sleep 0.5
     start A
 done
 wait $SA || fail "A's sends failed"
-wait_until 180 "all delivered" [ "$(count queued A B)" -eq 0 -a "$(count sent A B)" -eq 0 ]
+nothing_pending() { exactly queued A B 0 && exactly sent A B 0; }
+wait_until 180 "all delivered" nothing_pending
 k A log B --json > "$T/a.json"; k B log A --json > "$T/b.json"
 python3 "$HERE/oracle.py" "$T/a.json" "$T/b.json" --exact "$N" a

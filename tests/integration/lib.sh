@@ -66,3 +66,6 @@ both_active() { active_in "$1" "$2" && active_in "$2" "$1"; }
 
 # count STATE NAME PEER: how many messages in NAME's log with PEER have STATE.
 count() { k "$2" log "$3" --json | grep -o "\"state\":\"$1\"" | wc -l; }
+# atleast STATE NAME PEER N / exactly STATE NAME PEER N: for wait_until.
+atleast() { [ "$(count "$1" "$2" "$3")" -ge "$4" ]; }
+exactly() { [ "$(count "$1" "$2" "$3")" -eq "$4" ]; }

@@ -52,7 +52,7 @@ for i in $(seq 1 30); do
     k R send Quartzwing-Canary-Name "canary-message-text-$i" >/dev/null
     k Q send Bramblefox-Canary-Name "other-canary-words-$i" >/dev/null
 done
-wait_until 120 "delivered despite tampering" [ "$(count delivered R Quartzwing-Canary-Name)" -eq 30 ]
+wait_until 120 "delivered despite tampering" exactly delivered R Quartzwing-Canary-Name 30
 rejected=$(k Q status --json | sed 's/.*"rejected":\([0-9]*\).*/\1/')
 [ "$rejected" -gt 0 ] || fail "tampered frames were not counted as rejected"
 k R log Quartzwing-Canary-Name --json > "$T/r.json"
