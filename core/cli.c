@@ -165,12 +165,14 @@ cli_id(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_
         cli_printf(out, ",\"fingerprint\":");
         cli_json_str(out, me.fingerprint);
         cli_printf(out, ",\"endpoints\":[");
-        cli_json_str(out, me.endpoint);
+        if (me.endpoint[0] != '\0') {
+            cli_json_str(out, me.endpoint);
+        }
         cli_printf(out, "],\"online\":%s}\n", me.online ? "true" : "false");
         return 0;
     }
     cli_printf(out, "name:        %s\nfingerprint: %s\nendpoint:    %s\n", me.name,
-               me.fingerprint, me.endpoint);
+               me.fingerprint, me.endpoint[0] != '\0' ? me.endpoint : "(none: others can't connect to you)");
     return 0;
 }
 

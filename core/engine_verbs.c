@@ -509,8 +509,10 @@ engine_me(struct engine *e, struct engine_me *me)
     memset(me, 0, sizeof *me);
     snprintf(me->name, sizeof me->name, "%s", e->name);
     identity_fingerprint(identity_public(e->id)->ik, me->fingerprint);
-    snprintf(me->endpoint, sizeof me->endpoint, "%s",
-             e->tp != NULL ? transport_endpoint(e->tp) : e->listen);
+    if (strcmp(e->listen, "none") != 0) { /* "none": we publish no address */
+        snprintf(me->endpoint, sizeof me->endpoint, "%s",
+                 e->tp != NULL ? transport_endpoint(e->tp) : e->listen);
+    }
     me->online = e->started;
     return KITH_OK;
 }

@@ -114,8 +114,7 @@ commands_parse_args(const char *args, struct commands_parsed *out, const char **
             return KITH_OK; /* the open conversation */
         }
         if (rc != KITH_OK || *commands_skip_spaces(p) != '\0') {
-            *why = rc == KITH_EINVAL ? "A name is at most 64 bytes; quote one with spaces."
-                                     : usage;
+            *why = rc == KITH_EINVAL ? "A name is at most 64 bytes; quote one with spaces." : usage;
             return KITH_EINVAL;
         }
         return KITH_OK;
@@ -142,8 +141,7 @@ commands_parse_args(const char *args, struct commands_parsed *out, const char **
         }
         if (commands_take_name(&p, word) != KITH_OK ||
             (strcmp(word, "as") != 0 && strcmp(word, "--as") != 0) ||
-            commands_take_name(&p, out->as_name) != KITH_OK ||
-            *commands_skip_spaces(p) != '\0') {
+            commands_take_name(&p, out->as_name) != KITH_OK || *commands_skip_spaces(p) != '\0') {
             *why = usage;
             return KITH_EINVAL;
         }

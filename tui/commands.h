@@ -42,8 +42,7 @@ struct commands_info {
  * to a calm static sentence (usage or the reason). Leading and trailing
  * spaces around arguments are ignored; a NAME may be "quoted" to hold
  * spaces. An empty line or one of only spaces is KITH_EINVAL too. */
-KITH_NODISCARD int commands_parse(const char *line, struct commands_parsed *out,
-                                  const char **why);
+KITH_NODISCARD int commands_parse(const char *line, struct commands_parsed *out, const char **why);
 
 /* The command table, in the order help shows it. */
 size_t commands_count(void);
@@ -56,7 +55,7 @@ const struct commands_info *commands_at(size_t i);
  * a space. Writes the new line (NUL-terminated) to out and its cursor to
  * *new_cursor. Returns the number of matches; with 0, or when the result
  * does not fit in cap, out is left untouched and 0 is returned. */
-size_t commands_complete(const char *line, size_t cursor, const char *const *names,
-                         size_t n_names, size_t nth, char *out, size_t cap, size_t *new_cursor);
+size_t commands_complete(const char *line, size_t cursor, const char *const *names, size_t n_names,
+                         size_t nth, char *out, size_t cap, size_t *new_cursor);
 
 #endif

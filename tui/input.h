@@ -43,9 +43,9 @@ void input_word_left(struct input *in);  /* to the start of this or the previous
 void input_word_right(struct input *in); /* to the end of this or the next word */
 void input_home(struct input *in);
 void input_end(struct input *in);
-void input_backspace(struct input *in); /* the character before the cursor */
-void input_delete(struct input *in);    /* the character under the cursor */
-void input_kill_word(struct input *in); /* Ctrl-W: the word before the cursor */
+void input_backspace(struct input *in);     /* the character before the cursor */
+void input_delete(struct input *in);        /* the character under the cursor */
+void input_kill_word(struct input *in);     /* Ctrl-W: the word before the cursor */
 void input_kill_to_start(struct input *in); /* Ctrl-U */
 void input_kill_to_end(struct input *in);   /* Ctrl-K */
 

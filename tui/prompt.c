@@ -15,7 +15,7 @@
 #include "tui/tui_impl.h"
 #include "tui/wrap.h"
 
-#define PROMPT_PASS_MAX 1024
+#define PROMPT_PASS_MAX       1024
 #define PROMPT_DEFAULT_LISTEN "tcp://127.0.0.1:*"
 
 static bool prompt_started;

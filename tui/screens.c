@@ -59,13 +59,26 @@ tui_edit_key(struct input *in, const struct tui_key *k)
     }
     if (k->is_code) {
         switch (k->ch) {
-        case KEY_LEFT: input_left(in); return true;
-        case KEY_RIGHT: input_right(in); return true;
-        case KEY_HOME: input_home(in); return true;
-        case KEY_END: input_end(in); return true;
-        case KEY_BACKSPACE: input_backspace(in); return true;
-        case KEY_DC: input_delete(in); return true;
-        default: return false;
+        case KEY_LEFT:
+            input_left(in);
+            return true;
+        case KEY_RIGHT:
+            input_right(in);
+            return true;
+        case KEY_HOME:
+            input_home(in);
+            return true;
+        case KEY_END:
+            input_end(in);
+            return true;
+        case KEY_BACKSPACE:
+            input_backspace(in);
+            return true;
+        case KEY_DC:
+            input_delete(in);
+            return true;
+        default:
+            return false;
         }
     }
     if (k->is_alt && (k->ch == 127 || k->ch == 8)) {
@@ -73,17 +86,38 @@ tui_edit_key(struct input *in, const struct tui_key *k)
         return true;
     }
     switch (k->ch) {
-    case 1: input_home(in); return true;         /* Ctrl-A */
-    case 2: input_left(in); return true;         /* Ctrl-B */
-    case 4: input_delete(in); return true;       /* Ctrl-D */
-    case 5: input_end(in); return true;          /* Ctrl-E */
-    case 6: input_right(in); return true;        /* Ctrl-F */
-    case 8: input_backspace(in); return true;    /* Ctrl-H */
-    case 11: input_kill_to_end(in); return true; /* Ctrl-K */
-    case 21: input_kill_to_start(in); return true; /* Ctrl-U */
-    case 23: input_kill_word(in); return true;   /* Ctrl-W */
-    case 127: input_backspace(in); return true;
-    default: break;
+    case 1:
+        input_home(in);
+        return true; /* Ctrl-A */
+    case 2:
+        input_left(in);
+        return true; /* Ctrl-B */
+    case 4:
+        input_delete(in);
+        return true; /* Ctrl-D */
+    case 5:
+        input_end(in);
+        return true; /* Ctrl-E */
+    case 6:
+        input_right(in);
+        return true; /* Ctrl-F */
+    case 8:
+        input_backspace(in);
+        return true; /* Ctrl-H */
+    case 11:
+        input_kill_to_end(in);
+        return true; /* Ctrl-K */
+    case 21:
+        input_kill_to_start(in);
+        return true; /* Ctrl-U */
+    case 23:
+        input_kill_word(in);
+        return true; /* Ctrl-W */
+    case 127:
+        input_backspace(in);
+        return true;
+    default:
+        break;
     }
     if (k->ch >= 0x20 && !k->is_alt) {
         char buf[8];
@@ -116,11 +150,21 @@ screens_chat_key(struct tui_app *app, const struct tui_key *k)
     }
     if (k->is_code) {
         switch (k->ch) {
-        case KEY_UP: input_history_up(app->line); return;
-        case KEY_DOWN: input_history_down(app->line); return;
-        case KEY_PPAGE: tui_scroll(app, (long)(page > 2 ? page - 2 : 1), page); return;
-        case KEY_NPAGE: tui_scroll(app, -(long)(page > 2 ? page - 2 : 1), page); return;
-        case KEY_ENTER: tui_submit_line(app); return;
+        case KEY_UP:
+            input_history_up(app->line);
+            return;
+        case KEY_DOWN:
+            input_history_down(app->line);
+            return;
+        case KEY_PPAGE:
+            tui_scroll(app, (long)(page > 2 ? page - 2 : 1), page);
+            return;
+        case KEY_NPAGE:
+            tui_scroll(app, -(long)(page > 2 ? page - 2 : 1), page);
+            return;
+        case KEY_ENTER:
+            tui_submit_line(app);
+            return;
         case KEY_MOUSE: {
             MEVENT me;
             if (getmouse(&me) == OK) {
@@ -132,7 +176,8 @@ screens_chat_key(struct tui_app *app, const struct tui_key *k)
             }
             return;
         }
-        default: break;
+        default:
+            break;
         }
         /* Home/End scroll the conversation when the line is empty. */
         if (input_is_empty(app->line) && (k->ch == KEY_HOME || k->ch == KEY_END)) {
@@ -141,13 +186,25 @@ screens_chat_key(struct tui_app *app, const struct tui_key *k)
         }
     } else {
         switch (k->ch) {
-        case 9: tui_complete(app); return;
+        case 9:
+            tui_complete(app);
+            return;
         case 10:
-        case 13: tui_submit_line(app); return;
-        case 12: clearok(curscr, TRUE); app->dirty |= TUI_DIRTY_ALL; return; /* Ctrl-L */
-        case 14: tui_switch_by(app, 1); return;  /* Ctrl-N */
-        case 16: tui_switch_by(app, -1); return; /* Ctrl-P */
-        default: break;
+        case 13:
+            tui_submit_line(app);
+            return;
+        case 12:
+            clearok(curscr, TRUE);
+            app->dirty |= TUI_DIRTY_ALL;
+            return; /* Ctrl-L */
+        case 14:
+            tui_switch_by(app, 1);
+            return; /* Ctrl-N */
+        case 16:
+            tui_switch_by(app, -1);
+            return; /* Ctrl-P */
+        default:
+            break;
         }
     }
     (void)tui_edit_key(app->line, k);
@@ -235,10 +292,8 @@ screens_draw_chat(struct tui_app *app)
 
 const struct tui_screen tui_screen_chat = { "chat", screens_chat_key, screens_draw_chat };
 const struct tui_screen tui_screen_help = { "help", screens_overlay_key, tui_view_draw_help };
-const struct tui_screen tui_screen_invite = { "invite", screens_overlay_key,
-                                              tui_view_draw_invite };
-const struct tui_screen tui_screen_verify = { "verify", screens_verify_key,
-                                              tui_view_draw_verify };
+const struct tui_screen tui_screen_invite = { "invite", screens_overlay_key, tui_view_draw_invite };
+const struct tui_screen tui_screen_verify = { "verify", screens_verify_key, tui_view_draw_verify };
 const struct tui_screen tui_screen_contacts = { "contacts", screens_overlay_key,
                                                 tui_view_draw_contacts };
 const struct tui_screen tui_screen_lock = { "lock", screens_lock_key, tui_view_draw_lock };
@@ -248,10 +303,10 @@ const struct tui_screen tui_screen_lock = { "lock", screens_lock_key, tui_view_d
 static const char *const screens_help_head[] = {
     "If you're not safe",
     "  If you're in immediate danger, contact your local emergency number.",
-    "  kith isn't therapy or a crisis service, and it can't keep anyone safe on its own. It "
-    "helps people who trust each other talk kindly.",
-    "  If you don't know a crisis line, search 'crisis line' with your country's name, or ask "
-    "someone you trust to look with you.",
+    ("  kith isn't therapy or a crisis service, and it can't keep anyone safe on its own. It "
+     "helps people who trust each other talk kindly."),
+    ("  If you don't know a crisis line, search 'crisis line' with your country's name, or ask "
+     "someone you trust to look with you."),
     "",
     "Commands",
 };
@@ -270,8 +325,8 @@ static const char *const screens_help_tail[] = {
     "  Ctrl-C        close kith (as /quit)",
     "",
     "Each message shows its state",
-    "  queued (saved, not sent yet), sent, delivered; received; held until HH:MM (a boundary "
-    "you set); folded.",
+    ("  queued (saved, not sent yet), sent, delivered; received; held until HH:MM (a boundary "
+     "you set); folded."),
 };
 
 #define SCREENS_HEAD_N (sizeof screens_help_head / sizeof screens_help_head[0])

@@ -82,7 +82,7 @@ tui_refresh_contacts(struct tui_app *app)
     free(app->contacts);
     app->contacts = views;
     app->n_contacts = n;
-    app->dirty |= TUI_DIRTY_SIDE | TUI_DIRTY_STATUS;
+    app->dirty |= TUI_DIRTY_SIDE | TUI_DIRTY_STATUS | TUI_DIRTY_CONV; /* the title too */
 }
 
 void
@@ -162,6 +162,7 @@ tui_open_conversation(struct tui_app *app, const char *name)
     tui_conv_free(&app->conv);
     snprintf(app->conv.name, sizeof app->conv.name, "%s", name);
     app->conv.scroll = 0;
+    app->notice[0] = '\0'; /* a new view starts quiet */
     if (v != NULL) {
         v->has_unread = false;
     }
@@ -332,7 +333,8 @@ tui_do_accept(struct tui_app *app, const struct commands_parsed *p)
     int rc;
 
     if (p->text_len >= sizeof code) {
-        tui_set_notice(app, true, "That code is longer than any invite; check it was copied whole.");
+        tui_set_notice(app, true,
+                       "That code is longer than any invite; check it was copied whole.");
         return;
     }
     memcpy(code, p->text, p->text_len);
@@ -340,8 +342,9 @@ tui_do_accept(struct tui_app *app, const struct commands_parsed *p)
     rc = engine_accept(app->e, code, p->as_name[0] != '\0' ? p->as_name : NULL, name);
     explicit_bzero(code, sizeof code);
     if (rc == KITH_EEXISTS) {
-        tui_set_notice(app, true, "You already have a contact with that name; try /accept CODE "
-                                  "as ANOTHERNAME.");
+        tui_set_notice(app, true,
+                       "You already have a contact with that name; try /accept CODE "
+                       "as ANOTHERNAME.");
         return;
     }
     if (rc != KITH_OK) {

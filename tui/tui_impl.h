@@ -13,13 +13,13 @@
 #include "core/engine.h"
 #include "tui/input.h"
 
-#define TUI_PAGE 200          /* messages per engine_history page */
-#define TUI_NOTICE_BUF 256
-#define TUI_TEXT_MAX 16384 /* as KITH_TEXT_MAX: engine_send says ETOOBIG past it */
+#define TUI_PAGE        200 /* messages per engine_history page */
+#define TUI_NOTICE_BUF  256
+#define TUI_TEXT_MAX    16384 /* as KITH_TEXT_MAX: engine_send says ETOOBIG past it */
 #define TUI_SIDEBAR_MIN 14
 #define TUI_SIDEBAR_MAX 24
-#define TUI_MIN_COLS 60
-#define TUI_MIN_LINES 20
+#define TUI_MIN_COLS    60
+#define TUI_MIN_LINES   20
 
 enum tui_dirty {
     TUI_DIRTY_SIDE = 1u,
@@ -125,7 +125,7 @@ bool tui_edit_key(struct input *in, const struct tui_key *k);
 /* view.c: windows and drawing */
 struct tui_windows *tui_view_create(bool use_color);
 void tui_view_destroy(struct tui_windows *w);
-void tui_view_layout(struct tui_app *app); /* after a resize */
+void tui_view_layout(struct tui_app *app);             /* after a resize */
 size_t tui_view_conv_lines(const struct tui_app *app); /* rows of the conversation pane */
 size_t tui_view_conv_width(const struct tui_app *app);
 /* Display lines one message takes at width (for scrolling). */

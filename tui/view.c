@@ -233,8 +233,8 @@ tui_view_msg_height(const struct engine_msg *m, size_t width)
 
 /* Draw display line `line` of v at window row y. */
 static void
-view_draw_msg_line(const struct tui_app *app, const struct engine_msg *m,
-                   const struct view_msg *v, const struct wrap_line *l, size_t line, int y)
+view_draw_msg_line(const struct tui_app *app, const struct engine_msg *m, const struct view_msg *v,
+                   const struct wrap_line *l, size_t line, int y)
 {
     WINDOW *win = app->win->conv;
     size_t width = (size_t)getmaxx(win);

@@ -49,8 +49,7 @@ struct wrap_line {
  * only when the word alone is wider than a line; '\n' always breaks.
  * Writes at most max lines and returns how many the text needs. Empty text
  * needs one (empty) line. */
-size_t wrap_lines(const char *text, size_t len, size_t width, struct wrap_line *lines,
-                  size_t max);
+size_t wrap_lines(const char *text, size_t len, size_t width, struct wrap_line *lines, size_t max);
 
 /* The state note shown after a message: "queued", "sent", "delivered",
  * "received", "held until HH:MM" (release_at_s in unix seconds, shown in

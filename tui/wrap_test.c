@@ -73,15 +73,16 @@ width__counts__wide_as_two_and_combining_as_zero(void **state)
 {
     (void)state;
     assert_int_equal(wrap_width(S("abc")), 3);
-    assert_int_equal(wrap_width(S("\xe7\x8c\xab\xe7\x8c\xab")), 4);   /* two CJK */
-    assert_int_equal(wrap_width(S("e\xcc\x81")), 1);                   /* e + U+0301 */
-    assert_int_equal(wrap_width(S("\xf0\x9f\x98\x80")), 2);            /* emoji */
+    assert_int_equal(wrap_width(S("\xe7\x8c\xab\xe7\x8c\xab")), 4); /* two CJK */
+    assert_int_equal(wrap_width(S("e\xcc\x81")), 1);                /* e + U+0301 */
+    assert_int_equal(wrap_width(S("\xf0\x9f\x98\x80")), 2);         /* emoji */
 }
 
 static void
 fit__never_splits__a_wide_character(void **state)
 {
-    const char *s = "a\xe7\x8c\xab" "b"; /* a, CJK (2 cols), b */
+    const char *s = "a\xe7\x8c\xab"
+                    "b"; /* a, CJK (2 cols), b */
 
     (void)state;
     assert_int_equal(wrap_fit(s, strlen(s), 2), 1);
@@ -102,11 +103,14 @@ static void
 sanitize__replaces__escape_sequences_and_bidi_overrides(void **state)
 {
     char out[64];
-    const char *evil = "a\x1b]0;title\x07" "b\xe2\x80\xae" "c\td\n\xc2\x9b";
+    const char *evil = "a\x1b]0;title\x07"
+                       "b\xe2\x80\xae"
+                       "c\td\n\xc2\x9b";
 
     (void)state;
     wrap_sanitize(evil, strlen(evil), out, sizeof out);
-    assert_string_equal(out, "a\xef\xbf\xbd]0;title\xef\xbf\xbd" "b\xef\xbf\xbd"
+    assert_string_equal(out, "a\xef\xbf\xbd]0;title\xef\xbf\xbd"
+                             "b\xef\xbf\xbd"
                              "c d\n\xef\xbf\xbd");
     assert_null(strchr(out, 0x1b));
 }

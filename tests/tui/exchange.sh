@@ -22,8 +22,7 @@ wait_for a "hi ana, from ben"
 wait_for b "hello from ana"
 # a second conversation: an unread dot, not a count
 init cai; pair ana cai
-k cai run >>"$T/cai.out" 2>>"$T/cai.err" &
-PIDS="$PIDS $!"
+headless cai
 wait_for a "● cai" 30
 k cai send ana "a note from cai" >/dev/null
 wait_for a "•" 30

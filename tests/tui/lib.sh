@@ -31,6 +31,13 @@ note() { echo "# $*"; }
 # k NAME ARGS...: run kith on profile NAME from the command line.
 k() { local n=$1; shift; "$KITH" --home "$T/$n" --passphrase-file "$T/pass" "$@"; }
 
+# headless NAME: run profile NAME's engine in the background. kith itself is
+# the background job (not a subshell around it), so cleanup's TERM reaches it.
+headless() {
+    "$KITH" --home "$T/$1" --passphrase-file "$T/pass" run >>"$T/$1.out" 2>>"$T/$1.err" &
+    PIDS="$PIDS $!"
+}
+
 # init NAME: a profile on a free loopback port.
 init() { k "$1" init --name "$1" --listen 'tcp://127.0.0.1:*' >/dev/null; }
 

@@ -9,8 +9,7 @@ KITH=$1
 init ana; init ben; pair ana ben
 client a ana
 wait_for a "online"
-k ben run >>"$T/ben.out" 2>>"$T/ben.err" &
-PIDS="$PIDS $!"
+headless ben
 wait_for a "● ben" 30
 keys a M-1
 typed a "a very private sentence"; keys a Enter

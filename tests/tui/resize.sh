@@ -7,8 +7,7 @@ KITH=$1
 init ana; init ben; pair ana ben
 client a ana
 wait_for a "online"
-k ben run >>"$T/ben.out" 2>>"$T/ben.err" &
-PIDS="$PIDS $!"
+headless ben
 wait_for a "● ben" 30
 keys a M-1
 typed a "a draft I am still writing"
@@ -17,7 +16,8 @@ tx resize-window -t a -x 60 -y 20
 rows_are() { # rows_are N: wait until the pane has N rows, the input on the last
     local deadline=$(( $(date +%s) + 10 ))
     while [ "$(date +%s)" -le "$deadline" ]; do
-        if [ "$(pane a | wc -l)" -eq "$1" ] && pane a | sed -n "${1}p" | grep -qF 'ben> a draft'; then
+        if [ "$(pane a | wc -l)" -eq "$1" ] &&
+            pane a | sed -n "${1}p" | grep -qF 'ben> a draft'; then
             return 0
         fi
         sleep 0.1
