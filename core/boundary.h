@@ -128,8 +128,10 @@ KITH_NODISCARD int boundary_rules_summary(const struct boundary_rules *r,
                                           const struct boundary_clock *clk, char *buf, size_t cap);
 KITH_NODISCARD int boundary_rules_json(const struct boundary_rules *r, char *buf, size_t cap);
 
-/* The evaluation order of DOMAIN.md §3 at clk->now. *out is always fully written.
- * KITH_OK, KITH_EINVAL (visible_at not oldest first, or text NULL with text_len > 0). */
+/* The evaluation order of DOMAIN.md §3 at clk->now. *out is always fully written (on error:
+ * SHOW with notify). notify says whether showing it may make a sound (false when muted).
+ * KITH_OK, KITH_EINVAL (now or a visible_at outside 1970..9999, visible_at not oldest first,
+ * text NULL with text_len > 0). */
 KITH_NODISCARD int boundary_evaluate(const struct boundary_rules *r, const struct boundary_msg *m,
                                      const struct boundary_clock *clk,
                                      const struct boundary_counters *c,
@@ -149,5 +151,7 @@ int boundary_trust_level(const struct boundary_rules *r, int64_t now);
 bool boundary_trust_allows(int level, enum boundary_capability cap);
 /* Whether the rate limit in force counts everyone (scope=all) or this contact only. */
 bool boundary_rate_is_scope_all(const struct boundary_rules *r, int64_t now);
+/* How long a consent "yes" keeps the window open (ask-heavy=window:60m; default 3600 s). */
+int64_t boundary_consent_window(const struct boundary_rules *r, int64_t now);
 
 #endif

@@ -66,7 +66,8 @@ engine_flush(struct engine *e, int64_t contact_id)
         store_outbox_free(rows, n);
         return;
     }
-    if (store_begin(e->st) != KITH_OK) {
+    /* Retry bookkeeping only: if it is lost, the frame is simply sent again. */
+    if (store_begin_relaxed(e->st) != KITH_OK) {
         store_outbox_free(rows, n);
         return;
     }

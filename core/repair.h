@@ -123,7 +123,7 @@ enum repair_race { REPAIR_RACE_NONE, REPAIR_RACE_WON, REPAIR_RACE_LOST };
 KITH_NODISCARD int repair_apply(struct repair *r, const struct repair_step *s, int64_t now,
                                 enum repair_race *race);
 /* Would this step be accepted now? Same codes; replica unchanged. */
-KITH_NODISCARD int repair_check(const struct repair *r, const struct repair_step *s, int64_t now);
+KITH_NODISCARD int repair_check(struct repair *r, const struct repair_step *s, int64_t now);
 
 /* The next timer: true and *at/*event (EXPIRE or RESUME) if one runs. Emit the
  * event as a local step at or after *at; the peer converges when it arrives. */

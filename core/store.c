@@ -230,6 +230,7 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
 
 struct store {
     sqlite3 *db;
+    bool relaxed; /* synchronous=NORMAL for the next transactions */
     struct store_keys *keys; /* sodium_malloc'd */
     sqlite3_stmt *stmt[S_COUNT];
 };
@@ -1095,13 +1096,63 @@ store_close(struct store *st)
 
 /* ---- transactions ---- */
 
+/* synchronous can change only between transactions. */
+static int
+store_set_relaxed(struct store *st, bool relaxed)
+{
+    if (st->relaxed == relaxed) {
+        return KITH_OK;
+    }
+    if (sqlite3_exec(st->db, relaxed ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        return KITH_ESTORE;
+    }
+    st->relaxed = relaxed;
+    return KITH_OK;
+}
+
 int
 store_begin(struct store *st)
 {
+    int rc;
+
     if (!sqlite3_get_autocommit(st->db)) {
         return KITH_ESTATE;
     }
-    return store_exec_stmt(store_stmt(st, S_BEGIN));
+    rc = store_set_relaxed(st, false);
+    return rc != KITH_OK ? rc : store_exec_stmt(store_stmt(st, S_BEGIN));
+}
+
+int
+store_begin_relaxed(struct store *st)
+{
+    int rc;
+
+    if (!sqlite3_get_autocommit(st->db)) {
+        return KITH_ESTATE;
+    }
+    rc = store_set_relaxed(st, true);
+    return rc != KITH_OK ? rc : store_exec_stmt(store_stmt(st, S_BEGIN));
+}
+
+int
+store_sync(struct store *st)
+{
+    int rc = store_begin(st);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    /* One page written under synchronous=FULL: its commit fsyncs the WAL, and with
+     * it every earlier relaxed commit. */
+    if (sqlite3_exec(st->db,
+                     "INSERT INTO counter(name, value) VALUES('sync', 1) "
+                     "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        store_rollback(st);
+        return KITH_ESTORE;
+    }
+    return store_commit(st);
 }
 
 int

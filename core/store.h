@@ -54,8 +54,14 @@ void store_close(struct store *st);
 KITH_NODISCARD int store_rekey(struct store *st, const char *pass, size_t pass_len,
                                const struct store_kdf *kdf);
 
-/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nestable. */
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nestable. store_begin's commit is
+ * durable (synchronous=FULL): use it for anything an acknowledgement or the
+ * user's "queued" depends on. store_begin_relaxed commits without fsync
+ * (synchronous=NORMAL: survives a crash of kith, maybe not a power loss);
+ * store_sync makes every earlier relaxed commit durable. */
 KITH_NODISCARD int store_begin(struct store *st);
+KITH_NODISCARD int store_begin_relaxed(struct store *st);
+KITH_NODISCARD int store_sync(struct store *st);
 KITH_NODISCARD int store_commit(struct store *st);
 void store_rollback(struct store *st);
 
