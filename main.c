@@ -20,6 +20,7 @@
 #include "core/cli.h"
 #include "core/engine.h"
 #include "core/err.h"
+#include "core/practice.h"
 #include "demo.h"
 #include "tui/tui.h"
 
@@ -51,11 +52,16 @@ usage(FILE *f)
           "  invite [--ttl DURATION]    print a one-time invite code\n"
           "  accept CODE [--as NAME]    add the person an invite code names\n"
           "  contacts [--json]          your contacts and their state\n"
-          "  send TARGET TEXT... [--wait SECONDS] [--heavy]\n"
+          "  send TARGET TEXT... [--wait SECONDS] [--heavy] [--urgent]\n"
           "  log TARGET [--limit N] [--json]\n"
+          "  boundary show CONTACT [--json|--theirs] | set CONTACT RULE... | clear CONTACT [RULE...]\n"
+          "  consent CONTACT MSG_ID yes|no|later=DURATION   answer a heavy message's question\n"
+          "  show CONTACT MSG_ID        open a folded message\n"
           "  verify CONTACT [--yes|--no]   compare and mark safety numbers\n"
           "  rename CONTACT NEW_NAME\n"
           "  status [--json]\n"
+          "  repair act CONTACT EVENT [FIELD=VALUE...] | repair status CONTACT [--json]\n"
+          "  practice [--partner receptive|defensive|withdrawn] [--seed N] [--script] [--save]\n"
           "  run                        run headless until interrupted\n"
           "  demo                       try kith with two local companions\n"
           "\n"
@@ -418,6 +424,12 @@ cmd_profile(struct opts *o, int argc, char **argv)
             if (rc == KITH_OK) {
                 break;
             }
+            if (rc == KITH_ESTATE) {
+                fputs("kith: kith stopped while doing this; `kith log` shows whether it was "
+                      "saved\n",
+                      stderr);
+                return 1;
+            }
             if (rc != KITH_ENOENGINE) {
                 return report(rc, NULL);
             }
@@ -515,6 +527,118 @@ cmd_tui(struct opts *o)
     return rc;
 }
 
+/* `kith practice`: a rehearsal with a scripted partner (DOMAIN.md §2.6). Local only: no
+ * engine, no network, no profile, unless --save asks to keep the transcript sealed in it. */
+static void
+practice_keep(char **transcript, const char *line)
+{
+    size_t had = *transcript != NULL ? strlen(*transcript) : 0;
+    size_t add = strlen(line);
+
+    if (had + add + 2 >= ENGINE_PRACTICE_MAX) {
+        return; /* the rest of a very long session is not kept */
+    }
+    *transcript = xrealloc(*transcript, had + add + 2);
+    memcpy(*transcript + had, line, add);
+    (*transcript)[had + add] = '\n';
+    (*transcript)[had + add + 1] = '\0';
+}
+
+static int
+practice_script(struct practice *p, char **transcript)
+{
+    struct practice_out *out = xmalloc(sizeof *out);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0') {
+            continue;
+        }
+        KITH_IGNORE(practice_script_step(p, line, out)); /* a refusal is in the JSON answer */
+        printf("%s\n", out->json);
+        fflush(stdout);
+        if (transcript != NULL) {
+            practice_keep(transcript, line);
+            practice_keep(transcript, out->json);
+        }
+    }
+    if (line != NULL) {
+        sodium_memzero(line, cap);
+        free(line);
+    }
+    sodium_memzero(out, sizeof *out);
+    free(out);
+    return 0;
+}
+
+static int
+cmd_practice(struct opts *o, int argc, char **argv)
+{
+    const char *partner = opt_value(argc, argv, "--partner");
+    const char *seed_s = opt_value(argc, argv, "--seed");
+    bool is_script = false;
+    bool is_save = false;
+    enum practice_persona persona = PRACTICE_RECEPTIVE;
+    unsigned long long seed = 0;
+    struct engine *e = NULL;
+    struct practice *p = NULL;
+    char *transcript = NULL;
+    int status;
+
+    for (int i = 1; i < argc; i++) {
+        is_script = is_script || strcmp(argv[i], "--script") == 0;
+        is_save = is_save || strcmp(argv[i], "--save") == 0;
+    }
+    if ((partner != NULL && practice_persona_from_name(partner, &persona) != KITH_OK) ||
+        (seed_s != NULL && (seed_s[0] < '0' || seed_s[0] > '9'))) {
+        fputs("usage: kith practice [--partner receptive|defensive|withdrawn] [--seed N] "
+              "[--script] [--save]\n",
+              stderr);
+        return 2;
+    }
+    seed = seed_s != NULL ? strtoull(seed_s, NULL, 10) : randombytes_random();
+    if (is_save) {
+        if (!engine_profile_exists(o->home)) {
+            fprintf(stderr, "kith: --save keeps the practice sealed in your profile, and there is "
+                            "no profile in %s yet (kith init --name NAME). You can practise "
+                            "without --save; nothing is kept then.\n",
+                    o->home);
+            return 1;
+        }
+        if (open_engine(o, &e) != KITH_OK) {
+            fputs("kith: couldn't open your profile to keep the practice; nothing was "
+                  "saved\n",
+                  stderr);
+            return 1;
+        }
+    }
+    if (is_script) {
+        p = practice_create(persona, seed);
+        status = practice_script(p, is_save ? &transcript : NULL);
+        practice_destroy(p);
+    } else {
+        status = tui_practice(practice_persona_name(persona), seed,
+                              is_save ? &transcript : NULL);
+    }
+    if (e != NULL && transcript != NULL) {
+        if (engine_practice_save(e, transcript) == KITH_OK) {
+            fputs("kith: the practice is kept, sealed, in your profile\n", stderr);
+        } else {
+            fputs("kith: the practice couldn't be kept; nothing was saved\n", stderr);
+            status = 1;
+        }
+    }
+    if (transcript != NULL) {
+        sodium_memzero(transcript, strlen(transcript));
+        free(transcript);
+    }
+    engine_close(e);
+    return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -571,6 +695,9 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[0], "run") == 0) {
         return cmd_run(&o);
+    }
+    if (strcmp(argv[0], "practice") == 0) {
+        return cmd_practice(&o, argc, argv);
     }
     if (strcmp(argv[0], "demo") == 0) {
         return demo_run(argc, argv, o.cost_min);

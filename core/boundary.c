@@ -12,7 +12,7 @@
 #include "core/boundary_impl.h"
 
 #define HOLD_ITERATIONS 64 /* chained quiet intervals + rate steps; real sets need < 10 */
-#define OFFSET_MAX (26 * 3600)
+#define OFFSET_MAX      (26 * 3600)
 
 struct boundary_rules *
 boundary_rules_create(void)
@@ -64,8 +64,8 @@ boundary_tz_name_ok(const char *tz, size_t len)
             part = 0;
             continue;
         }
-        bool is_alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                        (ch >= '0' && ch <= '9');
+        bool is_alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (!is_alnum && ch != '_' && ch != '+' && ch != '-') {
             return false;
         }
@@ -394,8 +394,8 @@ words_match(const struct boundary_words *w, const char *text, size_t len)
             if (k < wlen) {
                 continue;
             }
-            bool starts_clean = at == 0 || !is_word_byte(word[0]) ||
-                                !is_word_byte((unsigned char)text[at - 1]);
+            bool starts_clean =
+                at == 0 || !is_word_byte(word[0]) || !is_word_byte((unsigned char)text[at - 1]);
             bool ends_clean = at + wlen == len || !is_word_byte(word[wlen - 1]) ||
                               !is_word_byte((unsigned char)text[at + wlen]);
             if (starts_clean && ends_clean) {
@@ -447,7 +447,7 @@ set_hold(const struct boundary_rules *r, const struct release *rel, struct bound
         out->is_digest = rel->rate.is_digest;
         tell = rel->rate.tell;
     }
-    out->tell = !tell ? BOUNDARY_TELL_DELIVERED
+    out->tell = !tell            ? BOUNDARY_TELL_DELIVERED
                 : out->is_digest ? BOUNDARY_TELL_DIGEST_AT
                                  : BOUNDARY_TELL_HELD_UNTIL;
     out->tell_at = tell ? round_up_minute(rel->at) : 0;

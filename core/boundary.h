@@ -9,7 +9,7 @@
  *   ISO times without Z/±HH:MM are wall time in the person's zone (clk->tz); gaps move to the
  *   next valid instant, ambiguous times take their first occurrence. Durations: Nm Nh Nd Nw.
  * - A quiet day set names the day an interval STARTS on (Fri 22:00-08:00 ends Sat 08:00);
- *   no @zone means the person's zone at evaluation; an unknown zone evaluates as UTC.
+ *   no @zone stores the person's zone (clk->tz) with the rule; an unknown zone evaluates as UTC.
  * - An open consent window skips ask-heavy only; a message-level "yes" (has_consent) also
  *   skips content notes. Heavy words belong to ask-heavy (`ask-heavy=+word`), note words to notes.
  * - Words match ASCII-case-insensitively on word boundaries (bytes >= 0x80 count as letters).
@@ -25,12 +25,12 @@
 
 #include "core/err.h"
 
-#define BOUNDARY_QUIET_MAX 8    /* quiet-hours intervals per contact */
-#define BOUNDARY_WORDS_MAX 32   /* words in one list (notes, ask-heavy) */
-#define BOUNDARY_WORD_MAX 32    /* bytes in one word, with its NUL */
-#define BOUNDARY_TZ_MAX 48      /* bytes in an IANA zone name, with its NUL */
-#define BOUNDARY_ENCODED_MAX 4096 /* an encoded rule set never exceeds this */
-#define BOUNDARY_DIGEST_DEFAULT 20 /* trust level 0: rate 20/1h:digest */
+#define BOUNDARY_QUIET_MAX      8    /* quiet-hours intervals per contact */
+#define BOUNDARY_WORDS_MAX      32   /* words in one list (notes, ask-heavy) */
+#define BOUNDARY_WORD_MAX       32   /* bytes in one word, with its NUL */
+#define BOUNDARY_TZ_MAX         48   /* bytes in an IANA zone name, with its NUL */
+#define BOUNDARY_ENCODED_MAX    4096 /* an encoded rule set never exceeds this */
+#define BOUNDARY_DIGEST_DEFAULT 20   /* trust level 0: rate 20/1h:digest */
 
 /* The caller's view of time: now, the person's zone ("" or NULL: system local) and a lookup of
  * a zone's UTC offset at instant t (seconds east of UTC). Returns KITH_OK or an error. */
@@ -64,16 +64,29 @@ struct boundary_counters {
 };
 
 enum boundary_disposition {
-    BOUNDARY_SHOW, BOUNDARY_HOLD_UNTIL, BOUNDARY_FOLD, BOUNDARY_AWAIT_CONSENT, BOUNDARY_DROP
+    BOUNDARY_SHOW,
+    BOUNDARY_HOLD_UNTIL,
+    BOUNDARY_FOLD,
+    BOUNDARY_AWAIT_CONSENT,
+    BOUNDARY_DROP
 };
 enum boundary_reason {
-    BOUNDARY_REASON_NONE, BOUNDARY_REASON_BLOCK, BOUNDARY_REASON_SNOOZE, BOUNDARY_REASON_QUIET,
-    BOUNDARY_REASON_RATE, BOUNDARY_REASON_HEAVY, BOUNDARY_REASON_NOTES, BOUNDARY_REASON_CW
+    BOUNDARY_REASON_NONE,
+    BOUNDARY_REASON_BLOCK,
+    BOUNDARY_REASON_SNOOZE,
+    BOUNDARY_REASON_QUIET,
+    BOUNDARY_REASON_RATE,
+    BOUNDARY_REASON_HEAVY,
+    BOUNDARY_REASON_NOTES,
+    BOUNDARY_REASON_CW
 };
-/* What the ack may carry: nothing (block), delivered, held_until=T, awaiting_consent, digest_at=T */
+/* What the ack may carry: nothing (block), delivered, held_until, awaiting_consent, digest_at */
 enum boundary_tell {
-    BOUNDARY_TELL_NOTHING, BOUNDARY_TELL_DELIVERED, BOUNDARY_TELL_HELD_UNTIL,
-    BOUNDARY_TELL_AWAITING_CONSENT, BOUNDARY_TELL_DIGEST_AT
+    BOUNDARY_TELL_NOTHING,
+    BOUNDARY_TELL_DELIVERED,
+    BOUNDARY_TELL_HELD_UNTIL,
+    BOUNDARY_TELL_AWAITING_CONSENT,
+    BOUNDARY_TELL_DIGEST_AT
 };
 
 struct boundary_verdict {
@@ -88,11 +101,14 @@ struct boundary_verdict {
 };
 
 enum boundary_capability {
-    BOUNDARY_CAP_PRESENCE, BOUNDARY_CAP_TYPING, BOUNDARY_CAP_READ_RECEIPTS,
-    BOUNDARY_CAP_CIRCLES_VISIBLE, BOUNDARY_CAP_MAY_INVITE
+    BOUNDARY_CAP_PRESENCE,
+    BOUNDARY_CAP_TYPING,
+    BOUNDARY_CAP_READ_RECEIPTS,
+    BOUNDARY_CAP_CIRCLES_VISIBLE,
+    BOUNDARY_CAP_MAY_INVITE
 };
 
-struct boundary_rules; /* defined in boundary.c; fixed size, never allocates after create */
+struct boundary_rules; /* boundary_impl.h; fixed size: nothing allocates after create */
 
 /* An empty rule set (trust level 0 defaults). Never NULL. Destroy accepts NULL. */
 struct boundary_rules *boundary_rules_create(void);
@@ -105,16 +121,15 @@ void boundary_rules_destroy(struct boundary_rules *r);
 KITH_NODISCARD int boundary_rules_set(struct boundary_rules *r, const char *const *args, size_t n,
                                       const struct boundary_clock *clk, const char **why);
 /* `kith boundary clear`: remove the named kinds ("quiet", "mute=8h" ...); n == 0 clears all. */
-KITH_NODISCARD int boundary_rules_clear(struct boundary_rules *r, const char *const *args,
-                                        size_t n, const char **why);
+KITH_NODISCARD int boundary_rules_clear(struct boundary_rules *r, const char *const *args, size_t n,
+                                        const char **why);
 
 /* Compact versioned bytes (the store seals them). told_only keeps just the tell=on subset the
  * boundary notice may carry (never block, mute, words or trust). KITH_OK, KITH_ETOOBIG. */
 KITH_NODISCARD int boundary_rules_encode(const struct boundary_rules *r, bool told_only,
                                          uint8_t *buf, size_t cap, size_t *len);
 /* Strict: only canonical encodings parse. KITH_OK or KITH_EMALFORMED (r then unchanged). */
-KITH_NODISCARD int boundary_rules_decode(struct boundary_rules *r, const uint8_t *buf,
-                                         size_t len);
+KITH_NODISCARD int boundary_rules_decode(struct boundary_rules *r, const uint8_t *buf, size_t len);
 
 /* Plain language, one line per rule plus the trust line ("Quiet hours 22:00–08:00 Mon–Fri
  * (Europe/Berlin): messages wait until the end."); times in the person's zone. count/one give a
@@ -128,8 +143,8 @@ KITH_NODISCARD int boundary_rules_summary(const struct boundary_rules *r,
                                           const struct boundary_clock *clk, char *buf, size_t cap);
 KITH_NODISCARD int boundary_rules_json(const struct boundary_rules *r, char *buf, size_t cap);
 
-/* The evaluation order of DOMAIN.md §3 at clk->now. *out is always fully written (on error:
- * SHOW with notify). notify says whether showing it may make a sound (false when muted).
+/* The evaluation order of DOMAIN.md §3 at clk->now; c may be NULL (no counters). *out is always
+ * fully written (on error: SHOW). notify: whether showing it may make a sound (not when muted).
  * KITH_OK, KITH_EINVAL (now or a visible_at outside 1970..9999, visible_at not oldest first,
  * text NULL with text_len > 0). */
 KITH_NODISCARD int boundary_evaluate(const struct boundary_rules *r, const struct boundary_msg *m,

@@ -8,9 +8,14 @@
 
 #include "core/boundary.h"
 
-#define BOUNDARY_TIME_MAX INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
-#define BOUNDARY_CONSENT_DEFAULT 3600
-#define BOUNDARY_DAYS_ALL 0x7f /* bit 0 = Monday ... bit 6 = Sunday */
+#define BOUNDARY_TIME_MAX         INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+#define BOUNDARY_CONSENT_DEFAULT  3600
+#define BOUNDARY_DAYS_ALL         0x7f /* bit 0 = Monday ... bit 6 = Sunday */
+#define BOUNDARY_VERSION          1    /* first byte of an encoded rule set */
+#define BOUNDARY_DURATION_MAX     (366 * 86400)
+#define BOUNDARY_RATE_COUNT_MAX   1000
+#define BOUNDARY_BREAKTHROUGH_MAX 24
+#define BOUNDARY_TELL_FLAG        0x01 /* encoded flags: the rule is told to the sender */
 
 /* Rule kinds, in the order they are encoded, listed and summarised. */
 enum boundary_kind {
@@ -43,9 +48,9 @@ struct boundary_words {
 
 struct boundary_quiet {
     struct boundary_meta meta;
-    uint16_t start_min; /* minutes after local midnight, 0..1439 */
-    uint16_t end_min;   /* != start_min; <= start_min means the next day */
-    uint8_t days;       /* the days an interval starts on, bit 0 = Monday */
+    uint16_t start_min;       /* minutes after local midnight, 0..1439 */
+    uint16_t end_min;         /* != start_min; <= start_min means the next day */
+    uint8_t days;             /* the days an interval starts on, bit 0 = Monday */
     char tz[BOUNDARY_TZ_MAX]; /* "" = the person's zone */
 };
 

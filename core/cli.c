@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/engine.h"
 #include "core/err.h"
@@ -260,9 +261,16 @@ cli_contacts(struct engine *e, int argc, char **argv, struct cli_buf *out, struc
             cli_printf(out, ",\"safety_number\":");
             cli_json_str(out, c->safety);
             cli_printf(out,
-                       ",\"online\":%s,\"verified\":%s,\"trust\":%d,\"state\":\"%s\"}",
+                       ",\"online\":%s,\"verified\":%s,\"trust\":%d,\"state\":\"%s\"",
                        c->online ? "true" : "false", c->verified ? "true" : "false", c->trust,
                        c->pending ? "pending" : "active");
+            cli_printf(out, ",\"boundaries\":[");
+            for (const char *b = c->boundaries; *b != '\0';) {
+                size_t len = strcspn(b, ",");
+                cli_printf(out, "%s\"%.*s\"", b == c->boundaries ? "" : ",", (int)len, b);
+                b += len + (b[len] == ',' ? 1 : 0);
+            }
+            cli_printf(out, "]}");
         } else {
             cli_printf(out, "%-20s %-8s %-9s %s\n  safety number: %s\n", c->name,
                        c->online ? "online" : "offline", c->pending ? "pending" : "",
@@ -305,6 +313,13 @@ cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cl
         cli_buf_free(&text);
         return cli_usage(err, "send TARGET TEXT... [--wait SECONDS] [--heavy]");
     }
+    {
+        char preview[256];
+        if (engine_send_preview(e, target, flags, preview, sizeof preview) == KITH_OK &&
+            preview[0] != '\0') {
+            cli_printf(err, "%s\n", preview); /* kind, and only what they chose to tell */
+        }
+    }
     rc = engine_send(e, target, text.s, flags, id);
     cli_buf_free(&text);
     if (rc == KITH_ENOTFOUND) {
@@ -316,6 +331,30 @@ cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cl
     }
     cli_printf(out, "%s\n", id);
     return 0;
+}
+
+static void
+cli_log_boundary_json(struct cli_buf *out, const struct engine_msg *m)
+{
+    if (m->is_heavy) {
+        cli_printf(out, ",\"heavy\":true");
+    }
+    if (m->is_digest) {
+        cli_printf(out, ",\"digest\":true");
+    }
+    if (m->folded_reason != NULL) {
+        cli_printf(out, ",\"folded_reason\":\"%s\"", m->folded_reason);
+    }
+    if (m->note != NULL) {
+        cli_printf(out, ",\"note\":");
+        cli_json_str(out, m->note);
+    }
+    if (m->told != NULL) {
+        cli_printf(out, ",\"told\":\"%s\"", m->told);
+    }
+    if (m->arrives_at > 0) {
+        cli_printf(out, ",\"arrives_at\":%lld", (long long)m->arrives_at);
+    }
 }
 
 static int
@@ -363,10 +402,15 @@ cli_log(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli
             if (m->release_at > 0) {
                 cli_printf(out, ",\"release_at\":%lld", (long long)m->release_at);
             }
+            cli_log_boundary_json(out, m);
             cli_printf(out, "}");
         } else {
             cli_printf(out, "%s %-10s %s: %s\n", m->outgoing ? ">" : "<", m->state, m->from,
                        m->text);
+            if (m->note != NULL) {
+                cli_printf(out, "    (%s%s%s)\n", m->state[0] == 'a' ? m->from : "",
+                           m->state[0] == 'a' ? " " : "", m->note);
+            }
         }
     }
     if (json) {
@@ -494,10 +538,130 @@ cli_config(struct engine *e, int argc, char **argv, struct cli_buf *out, struct 
     return cli_usage(err, "config get KEY | config set KEY VALUE   (keys: listen, socks5)");
 }
 
+/* kith boundary show|set|clear CONTACT [RULE...] [--json] */
+static int
+cli_boundary(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err)
+{
+    static const char usage[] = "boundary show CONTACT [--json|--theirs] | "
+                                "boundary set CONTACT RULE... | boundary clear CONTACT [RULE...]";
+    const char *rules[32];
+    const char *why = NULL;
+    char *text = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (argc < 3) {
+        return cli_usage(err, usage);
+    }
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--theirs") == 0) {
+            continue;
+        }
+        if (n == sizeof rules / sizeof rules[0]) {
+            return cli_usage(err, usage);
+        }
+        rules[n++] = argv[i];
+    }
+    if (strcmp(argv[1], "show") == 0 && n == 0 && cli_has_flag(argc, argv, "--theirs")) {
+        rc = engine_boundary_show_told(e, argv[2], &text); /* what they told us */
+    } else if (strcmp(argv[1], "show") == 0 && n == 0) {
+        rc = engine_boundary_show(e, argv[2], cli_has_flag(argc, argv, "--json"), &text);
+    } else if (strcmp(argv[1], "set") == 0) {
+        rc = engine_boundary_set(e, argv[2], rules, n, &why, &text);
+    } else if (strcmp(argv[1], "clear") == 0) {
+        rc = engine_boundary_clear(e, argv[2], rules, n, &why, &text);
+    } else {
+        return cli_usage(err, usage);
+    }
+    if (rc == KITH_ENOTFOUND) {
+        cli_printf(err, "kith: there is no contact called %s\n", argv[2]);
+        return 1;
+    }
+    if (rc == KITH_EINVAL && why != NULL) {
+        cli_printf(err, "kith: %s\n", why);
+        return 1;
+    }
+    if (rc != KITH_OK) {
+        free(text);
+        return cli_fail(err, rc, NULL);
+    }
+    if (strcmp(argv[1], "show") != 0) {
+        cli_printf(out, "From now on, for %s:\n", argv[2]);
+    }
+    cli_printf(out, "%s%s", text, text[0] != '\0' && text[strlen(text) - 1] == '\n' ? "" : "\n");
+    free(text);
+    return 0;
+}
+
+/* kith consent CONTACT MSG_ID yes|no|later=DURATION */
+static int
+cli_consent(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err)
+{
+    enum engine_consent answer;
+    long later = 0;
+    int rc;
+
+    if (argc != 4) {
+        return cli_usage(err, "consent CONTACT MSG_ID yes|no|later=DURATION");
+    }
+    if (strcmp(argv[3], "yes") == 0) {
+        answer = ENGINE_CONSENT_YES;
+    } else if (strcmp(argv[3], "no") == 0) {
+        answer = ENGINE_CONSENT_NO;
+    } else if (strncmp(argv[3], "later=", 6) == 0 && (later = cli_parse_duration(argv[3] + 6)) > 0) {
+        answer = ENGINE_CONSENT_LATER;
+    } else {
+        return cli_usage(err, "consent CONTACT MSG_ID yes|no|later=DURATION   (like later=2h)");
+    }
+    rc = engine_consent(e, argv[1], argv[2], answer, (int64_t)time(NULL) + later);
+    if (rc == KITH_ESTATE) {
+        cli_printf(err, "kith: that message isn't waiting for your answer\n");
+        return 1;
+    }
+    if (rc != KITH_OK) {
+        return cli_fail(err, rc, NULL);
+    }
+    if (answer == ENGINE_CONSENT_YES) {
+        cli_printf(out, "It's open now. `kith log %s` shows it.\n", argv[1]);
+    } else if (answer == ENGINE_CONSENT_LATER) {
+        cli_printf(out, "kith will ask you again in %ld minutes.\n", later / 60);
+    } else {
+        cli_printf(out, "It stays folded. You can open it anytime with `kith show %s %s`.\n",
+                   argv[1], argv[2]);
+    }
+    return 0;
+}
+
+/* kith show CONTACT MSG_ID: unfold a folded message. */
+static int
+cli_show(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err)
+{
+    char *text = NULL;
+    int rc;
+
+    if (argc != 3) {
+        return cli_usage(err, "show CONTACT MSG_ID");
+    }
+    rc = engine_show(e, argv[1], argv[2], &text);
+    if (rc == KITH_ESTATE) {
+        cli_printf(err, "kith: that message is still waiting for its time or for your answer\n");
+        return 1;
+    }
+    if (rc != KITH_OK) {
+        return cli_fail(err, rc, NULL);
+    }
+    cli_printf(out, "%s\n", text);
+    free(text);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(struct engine *, int, char **, struct cli_buf *, struct cli_buf *);
 } cli_commands[] = {
+    { "boundary", cli_boundary },
+    { "consent", cli_consent },
+    { "show", cli_show },
     { "id", cli_id },
     { "invite", cli_invite },
     { "accept", cli_accept },
@@ -509,6 +673,7 @@ static const struct {
     { "verify", cli_verify },
     { "status", cli_status },
     { "config", cli_config },
+    { "repair", cli_repair },
 };
 
 int

@@ -27,6 +27,9 @@ void cli_buf_free(struct cli_buf *b);
  * 0 done, 1 failed (one calm line on err), 2 usage. */
 int cli_exec(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err);
 
+/* `repair act|status|keep` (core/cli_repair.c); same contract as cli_exec. */
+int cli_repair(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err);
+
 /* True for commands cli_exec understands. */
 int cli_known(const char *command);
 

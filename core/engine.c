@@ -77,6 +77,13 @@ void
 engine_emit(struct engine *e, enum engine_event_kind kind, const char *contact,
             const uint8_t *msg_id)
 {
+    engine_emit_notify(e, kind, contact, msg_id, true);
+}
+
+void
+engine_emit_notify(struct engine *e, enum engine_event_kind kind, const char *contact,
+                   const uint8_t *msg_id, bool notify)
+{
     struct engine_event *ev;
     size_t slot;
 
@@ -94,6 +101,7 @@ engine_emit(struct engine *e, enum engine_event_kind kind, const char *contact,
     if (msg_id != NULL) {
         kcrypt_hex(ev->msg_id, msg_id, 16);
     }
+    ev->notify = notify;
     e->ev_count++;
 }
 
@@ -339,7 +347,10 @@ engine_reload_peers(struct engine *e)
             snprintf(p->endpoint, sizeof p->endpoint, "%s", cs[i].endpoints[0]);
         }
         p->pending = cs[i].state == STORE_CONTACT_PENDING;
-        if (e->tp != NULL) {
+        p->blocked = engine_boundary_blocked(e, p->contact_id);
+        if (e->tp != NULL && p->blocked) {
+            transport_peer_drop(e->tp, p->member_id); /* no path either way while blocked */
+        } else if (e->tp != NULL) {
             /* Updates only what changed; a failure leaves the peer reachable inbound. */
             KITH_IGNORE(transport_peer_set(e->tp, p->member_id, p->tk,
                                            p->endpoint[0] != '\0' ? p->endpoint : NULL));
@@ -497,6 +508,9 @@ engine_admit(void *ctx, const uint8_t tk[32], const char *ip, uint8_t peer_id[TR
     int64_t now = engine_now_ms();
 
     (void)ip;
+    if (p != NULL && p->blocked) {
+        return TRANSPORT_REFUSE; /* 300, silent: the same answer an unknown key gets */
+    }
     if (p != NULL) {
         memcpy(peer_id, p->member_id, TRANSPORT_PEER_ID);
         return TRANSPORT_CONTACT;
@@ -749,6 +763,22 @@ engine_control_call(const char *home, int argc, char **argv, int *status, char *
     if (argc == 0 && zmq_send(req, "", 0, 0) < 0) {
         goto out;
     }
+    /* Wait for the answer in slices, so an engine that dies meanwhile is noticed at
+     * once rather than after the whole timeout. */
+    for (int waited = 0;; waited += 200) {
+        zmq_pollitem_t item = { .socket = req, .events = ZMQ_POLLIN };
+        if (zmq_poll(&item, 1, 200) > 0) {
+            break;
+        }
+        if (!engine_is_running(home)) {
+            rc = KITH_ESTATE; /* it stopped while handling the command */
+            goto out;
+        }
+        if (waited >= ENGINE_CONTROL_TIMEOUT_MS) {
+            rc = KITH_ETIMEDOUT;
+            goto out;
+        }
+    }
     for (int i = 0; i < 3; i++) {
         zmq_msg_t m;
         zmq_msg_init(&m);
@@ -829,11 +859,23 @@ engine_timeout_ms(struct engine *e, int cap)
 {
     int64_t next = 0;
     int64_t wait;
+    int64_t release = engine_boundary_next_ms(e);
+    int64_t repair_due = engine_repair_next_ms(e);
+
+    if (repair_due >= 0 && (release < 0 || repair_due < release)) {
+        release = repair_due; /* repair timers share the release wait */
+    }
 
     if (store_outbox_next_at(e->st, &next) != KITH_OK) {
-        return cap;
+        if (release < 0) {
+            return cap;
+        }
+        next = INT64_MAX;
     }
-    wait = next - engine_now_ms();
+    wait = next == INT64_MAX ? INT64_MAX : next - engine_now_ms();
+    if (release >= 0 && release < wait) {
+        wait = release;
+    }
     if (wait < 0) {
         wait = 0;
     }
@@ -899,6 +941,8 @@ engine_step(struct engine *e, int timeout_ms)
     if (watch_at >= 0 && (items[watch_at].revents & ZMQ_POLLIN) && e->on_ready != NULL) {
         e->on_ready(e->ready_ctx);
     }
+    engine_boundary_run_due(e);
+    engine_repair_run_due(e);
     engine_flush(e, 0);
     if (e->idle != NULL) {
         e->idle(e->idle_ctx);

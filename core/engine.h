@@ -24,6 +24,8 @@
 #define ENGINE_SAFETY_BUF 72
 #define ENGINE_ENDPOINT_BUF 97
 #define ENGINE_INVITE_BUF 2048
+#define ENGINE_BOUNDARY_NAMES 96 /* "block,mute,snooze,quiet,rate,ask-heavy,notes,..." + NUL */
+#define ENGINE_BOUNDARY_TEXT 4096
 
 struct engine;
 
@@ -97,6 +99,7 @@ struct engine_contact {
     bool pending;  /* handshake not yet answered */
     int trust;     /* 0..3 */
     size_t queued; /* our messages to them not yet delivered */
+    char boundaries[ENGINE_BOUNDARY_NAMES]; /* rule names in force, "quiet,rate"; "" = none */
 };
 /* All contacts by name; *out malloc'd (free()). */
 KITH_NODISCARD int engine_contacts(struct engine *e, struct engine_contact **out, size_t *n);
@@ -128,6 +131,15 @@ struct engine_msg {
     const char *state; /* static: queued, sent, delivered, received, held, folded,
                           awaiting_consent, expired */
     int64_t release_at;
+    /* Boundaries. Incoming held, folded and awaiting_consent messages carry text "" here (the
+     * content would break the boundary); engine_show / engine_consent open them. */
+    bool is_heavy;
+    bool is_digest;            /* held into (or released as part of) a rate digest */
+    const char *folded_reason; /* static: "notes", "content_warning", "heavy", or NULL */
+    const char *note;          /* static kind sentence for held/folded/asking, or NULL */
+    const char *told;          /* outgoing: "delivered", "held_until", "awaiting_consent",
+                                  "digest_at" from the receiver's receipt, or NULL */
+    int64_t arrives_at;        /* outgoing, told held_until / digest_at: when (unix seconds) */
 };
 /* The last `limit` messages (0: all) of a conversation, oldest first;
  * before_lamport > 0 pages backwards. Free with engine_msgs_free. */
@@ -163,13 +175,82 @@ enum engine_event_kind {
     ENGINE_EV_CONTACT = 3,   /* a contact was added or completed its handshake */
     ENGINE_EV_PEER_UP = 4,
     ENGINE_EV_PEER_DOWN = 5,
+    ENGINE_EV_REPAIR = 6,    /* a repair conversation with contact moved (either side) */
 };
 struct engine_event {
     enum engine_event_kind kind;
     char contact[ENGINE_NAME_BUF];
     char msg_id[ENGINE_ID_HEX];
+    bool notify; /* false when the contact is muted (no sound, no bell) */
 };
 bool engine_next_event(struct engine *e, struct engine_event *ev);
+
+/* Boundaries (DOMAIN.md §3): the rules we set for one contact, enforced by this engine.
+ * set/clear apply rule words (boundary_rules_set / _clear syntax) all or nothing, store them
+ * sealed, queue a boundary notice (the tell=on subset) to the contact, re-evaluate their held
+ * messages at once and refresh the ZAP block list. On KITH_EINVAL *why is the evaluator's kind
+ * sentence. summary (malloc'd) gets the plain-language text of what now happens, or NULL. */
+KITH_NODISCARD int engine_boundary_set(struct engine *e, const char *contact,
+                                       const char *const *rules, size_t n, const char **why,
+                                       char **summary);
+KITH_NODISCARD int engine_boundary_clear(struct engine *e, const char *contact,
+                                         const char *const *rules, size_t n, const char **why,
+                                         char **summary);
+/* The rules for contact as plain language (json false) or boundary_rules_json; *out malloc'd. */
+KITH_NODISCARD int engine_boundary_show(struct engine *e, const char *contact, bool json,
+                                        char **out);
+/* What the contact told us of their boundaries (their notice), in plain language; "" when they
+ * told nothing. *out malloc'd. */
+KITH_NODISCARD int engine_boundary_show_told(struct engine *e, const char *contact, char **out);
+/* What rules would do, without saving: the plain-language summary of rules applied to an empty
+ * set (the editor's live validation). KITH_OK with *out malloc'd, or KITH_EINVAL with *why. */
+KITH_NODISCARD int engine_boundary_preview(const char *const *rules, size_t n, const char **why,
+                                           char **out);
+/* One kind line for the sender when the contact's boundary notice says a message sent now
+ * would wait ("Sam has quiet hours now; your message will arrive at 08:00 their time (14:00
+ * yours)."); "" when it would arrive now. */
+KITH_NODISCARD int engine_send_preview(struct engine *e, const char *target, unsigned flags,
+                                       char *line, size_t cap);
+/* Answer the consent question of an awaiting_consent message (id as hex): yes shows it and
+ * opens the consent window; later asks again at later_at (unix seconds); no keeps it folded
+ * (engine_show opens it anytime). KITH_ENOTFOUND, KITH_ESTATE (not waiting for an answer). */
+enum engine_consent { ENGINE_CONSENT_YES = 1, ENGINE_CONSENT_LATER = 2, ENGINE_CONSENT_NO = 3 };
+KITH_NODISCARD int engine_consent(struct engine *e, const char *contact, const char *id_hex,
+                                  enum engine_consent answer, int64_t later_at);
+/* Unfold a folded message: *text malloc'd, and it is marked received. KITH_ESTATE when it is
+ * held or waiting for consent (those open only by time or by engine_consent). */
+KITH_NODISCARD int engine_show(struct engine *e, const char *contact, const char *id_hex,
+                               char **text);
+
+/* Repair conversations (DOMAIN.md §2; core/engine_repair.c). One open repair per contact.
+ * act: take one step (event and fields set; the header is filled here). `invite` starts a new
+ * conversation (KITH_EEXISTS when one is open); any other event goes to the open one
+ * (KITH_ENOTFOUND when none). The state machine checks it against our replica; then it is
+ * sealed once and committed with the replica and the outbox row in one transaction, and sent.
+ * Refusals (KITH_ESTATE, KITH_EINVAL, ...) put the state machine's kind reason in why. */
+struct repair;
+struct repair_step;
+#define ENGINE_REPAIR_WHY 256
+#define ENGINE_REPAIR_JSON 8192
+#define ENGINE_PRACTICE_MAX 60000
+KITH_NODISCARD int engine_repair_act(struct engine *e, const char *contact,
+                                     struct repair_step *step, char *why, size_t why_cap);
+/* repair_status_json of the open repair with contact, else of the latest kept one. */
+KITH_NODISCARD int engine_repair_status(struct engine *e, const char *contact, char *json,
+                                        size_t cap);
+/* A copy of that replica for views: *out to repair_destroy. KITH_ENOTFOUND when none. */
+KITH_NODISCARD int engine_repair_load(struct engine *e, const char *contact, struct repair **out);
+/* After close, each person chooses what stays on their device (DOMAIN.md §2.5).
+ * KITH_ESTATE while it is still open; KITH_ENOTFOUND (agreement) when none was reached. */
+enum engine_repair_keep {
+    ENGINE_REPAIR_KEEP = 1,
+    ENGINE_REPAIR_KEEP_AGREEMENT = 2,
+    ENGINE_REPAIR_DELETE = 3,
+};
+KITH_NODISCARD int engine_repair_keep(struct engine *e, const char *contact,
+                                      enum engine_repair_keep how);
+/* `kith practice --save`: keep one practice transcript sealed in the profile. */
+KITH_NODISCARD int engine_practice_save(struct engine *e, const char *transcript);
 
 /* Control socket: run a command line (argv without the program name) in a
  * running engine, as `kith ARGS...` would. Used by main.c. status gets the

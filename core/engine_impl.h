@@ -29,6 +29,7 @@ struct engine_peer {
     char name[ENGINE_NAME_BUF];
     char endpoint[ENGINE_ENDPOINT_BUF];
     bool pending;
+    bool blocked; /* our block rule is in force: ZAP refuses them, frames are dropped */
 };
 
 /* One frame waiting for the next group commit. */
@@ -95,6 +96,55 @@ void engine_flush(struct engine *e, int64_t contact_id);
 void engine_process_batch(struct engine *e);
 /* Test builds: KITH_CRASH_AT=point:n makes the n-th pass through point _exit(137). */
 void engine_crash_point(const char *point);
+/* engine_boundary.c: the receiver's boundaries (DOMAIN.md §3). */
+struct boundary_verdict;
+struct envelope;
+/* Is a block in force for this contact now (for engine_reload_peers)? */
+bool engine_boundary_blocked(struct engine *e, int64_t contact_id);
+/* Judge an incoming text message (inside the batch transaction); *v is always written.
+ * A contact with no rules stored gets SHOW. */
+KITH_NODISCARD int engine_boundary_judge(struct engine *e, int64_t contact_id, uint16_t flags,
+                                         const char *text, size_t text_len,
+                                         struct boundary_verdict *v);
+/* Apply a verdict to a store_msg about to be added (state, release, reason, visibility). */
+void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, struct store_msg *m);
+/* Sender side: an ENVELOPE_RECEIPT (delivered + what the boundaries did) and a boundary
+ * notice (their told rules). Both inside the batch transaction. */
+void engine_boundary_receipts(struct engine *e, const struct engine_peer *p,
+                              const struct envelope *env);
+KITH_NODISCARD int engine_boundary_notice(struct engine *e, const struct engine_peer *p,
+                                          const struct envelope *env);
+/* Milliseconds until the next held message is due (-1: none), for the poll timeout. */
+int64_t engine_boundary_next_ms(struct engine *e);
+/* Release what is due (every loop pass; cheap when nothing is held). */
+void engine_boundary_run_due(struct engine *e);
+/* Rule names in force for a contact ("quiet,rate"), "" when none. */
+void engine_boundary_names(struct engine *e, int64_t contact_id, char *buf, size_t cap);
+/* Fill the boundary fields of a history entry; blanks the text of held, folded and
+ * awaiting_consent incoming messages. */
+void engine_boundary_describe(const struct store_msg *sm, struct engine_msg *m);
+/* Emit with an explicit notify flag (engine_emit notifies). */
+void engine_emit_notify(struct engine *e, enum engine_event_kind kind, const char *contact,
+                        const uint8_t *msg_id, bool notify);
+/* engine_verbs.c: seal one envelope for c and commit it with the advanced session (m NULL:
+ * a control message with no history row). */
+KITH_NODISCARD int engine_seal_and_queue(struct engine *e, const struct store_contact *c,
+                                         struct envelope *env, struct store_msg *m,
+                                         uint8_t msg_id[16]);
+
+/* engine_verbs.c: the inside of engine_seal_and_queue, for callers that commit more rows in
+ * the same transaction (engine_repair.c: the replica). s is advanced in memory. */
+KITH_NODISCARD int engine_seal_locked(struct engine *e, const struct store_contact *c,
+                                      struct session *s, struct envelope *env,
+                                      struct store_msg *m, uint8_t msg_id[16]);
+/* engine_repair.c: apply a received step inside the batch transaction. KITH_OK also when the
+ * step is stale, replayed or refused (acknowledged, not applied); errors only from the store. */
+KITH_NODISCARD int engine_repair_receive(struct engine *e, const struct engine_peer *p,
+                                         const struct envelope *env);
+/* Milliseconds until the next repair timer (-1: none); emit the steps that are due. */
+int64_t engine_repair_next_ms(struct engine *e);
+void engine_repair_run_due(struct engine *e);
+
 /* Retry delay after `attempts` sends: 1, 2, 4 ... 512 s plus 0-25 % jitter. */
 int64_t engine_backoff_ms(uint32_t attempts);
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/boundary.h"
 #include "core/kcrypt.h"
 #include "core/session.h"
 #include "proto/frame.h"
@@ -31,6 +32,8 @@ struct recv_ack {
     int64_t contact_id;
     struct transport_origin origin;
     uint8_t ids[KITH_GROUP_COMMIT][16];
+    uint8_t tells[KITH_GROUP_COMMIT]; /* enum receipt_tell: what our boundaries did */
+    int64_t tell_ats[KITH_GROUP_COMMIT];
     size_t nids;
     uint8_t *frame;
     size_t frame_len;
@@ -85,8 +88,8 @@ recv_session_dirty(struct recv_batch *b, int64_t contact_id)
 }
 
 static void
-recv_owe_ack(struct recv_batch *b, int64_t contact_id, const struct transport_origin *o,
-             const uint8_t msg_id[16])
+recv_owe_receipt(struct recv_batch *b, int64_t contact_id, const struct transport_origin *o,
+                 const uint8_t msg_id[16], int tell, int64_t tell_at)
 {
     struct recv_ack *a = NULL;
 
@@ -102,8 +105,35 @@ recv_owe_ack(struct recv_batch *b, int64_t contact_id, const struct transport_or
     }
     a->origin = *o; /* answer on the most recent path */
     if (a->nids < KITH_GROUP_COMMIT) {
+        a->tells[a->nids] = (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_DIGEST_AT
+                                          ? tell
+                                          : RECEIPT_DELIVERED);
+        a->tell_ats[a->nids] = tell_at;
         memcpy(a->ids[a->nids++], msg_id, 16);
     }
+}
+
+static void
+recv_owe_ack(struct recv_batch *b, int64_t contact_id, const struct transport_origin *o,
+             const uint8_t msg_id[16])
+{
+    recv_owe_receipt(b, contact_id, o, msg_id, RECEIPT_DELIVERED, 0);
+}
+
+/* The sender missed our receipt: say again what we told the first time. */
+static void
+recv_owe_again(struct engine *e, struct recv_batch *b, int64_t contact_id,
+               const struct transport_origin *o, const uint8_t msg_id[16])
+{
+    struct store_msg m;
+
+    if (store_msg_get(e->st, msg_id, &m) == KITH_OK) {
+        recv_owe_receipt(b, contact_id, o, msg_id, m.outgoing ? RECEIPT_DELIVERED : m.tell,
+                         m.tell_at);
+        store_msg_free(&m);
+        return;
+    }
+    recv_owe_ack(b, contact_id, o, msg_id);
 }
 
 /* Decrypt a session body (after any init header) into a fresh envelope. */
@@ -277,10 +307,42 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     case ENVELOPE_ACK:
         recv_acked(e, p, &env);
         break;
+    case ENVELOPE_RECEIPT:
+        engine_boundary_receipts(e, p, &env);
+        break;
+    case ENVELOPE_BOUNDARY:
+        /* A control frame: never held, no notification; their told rules, acknowledged. */
+        rc = engine_boundary_notice(e, p, &env);
+        if (rc == KITH_OK) {
+            rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+        }
+        if (rc == KITH_OK) {
+            recv_owe_ack(b, p->contact_id, o, f->msg_id);
+        }
+        break;
+    case ENVELOPE_REPAIR:
+        /* A repair step: applied to our replica in this transaction, acknowledged like a text. */
+        rc = engine_repair_receive(e, p, &env);
+        if (rc == KITH_OK) {
+            rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+        }
+        if (rc == KITH_OK) {
+            recv_owe_ack(b, p->contact_id, o, f->msg_id);
+        }
+        break;
     case ENVELOPE_TEXT: {
         struct store_msg m;
+        struct boundary_verdict verdict;
         uint64_t lamport = 0;
         memset(&m, 0, sizeof m);
+        rc = engine_boundary_judge(e, p->contact_id, env.flags, (const char *)env.payload,
+                                   env.payload_len, &verdict);
+        if (rc != KITH_OK) {
+            goto out;
+        }
+        if (verdict.disposition == BOUNDARY_DROP) {
+            break; /* a block: not stored, not acknowledged; the sender keeps "sent" */
+        }
         rc = store_lamport_tick(e->st, env.lamport, &lamport); /* our clock moves past it */
         if (rc != KITH_OK) {
             goto out;
@@ -293,6 +355,7 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         m.ts_ms = (int64_t)env.sent_at_ms;
         m.state = STORE_MSG_RECEIVED;
         m.flags = env.flags;
+        engine_boundary_apply(&verdict, engine_now_ms() / 1000, &m);
         m.text = (char *)env.payload; /* store seals a copy */
         m.text_len = env.payload_len;
         {
@@ -311,8 +374,10 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         if (rc != KITH_OK) {
             goto out;
         }
-        recv_owe_ack(b, p->contact_id, o, f->msg_id);
-        engine_emit(e, ENGINE_EV_MESSAGE, p->name, f->msg_id);
+        recv_owe_receipt(b, p->contact_id, o, f->msg_id, m.tell, m.tell_at);
+        /* A held one is silent now (views show "held until"); its release notifies. */
+        engine_emit_notify(e, ENGINE_EV_MESSAGE, p->name, f->msg_id,
+                           m.state != STORE_MSG_HELD && verdict.notify);
         break;
     }
     default:
@@ -355,9 +420,12 @@ recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in
         e->rejected++; /* relaying for circle members arrives with issue 4 */
         return;
     }
+    if (p != NULL && p->blocked) {
+        return; /* frames that still arrive from a blocked contact: dropped, not counted */
+    }
     if (store_seen_has(e->st, f.msg_id)) {
         if (p != NULL) {
-            recv_owe_ack(b, p->contact_id, o, f.msg_id); /* the sender missed our ACK */
+            recv_owe_again(e, b, p->contact_id, o, f.msg_id); /* the sender missed our ACK */
         }
         return;
     }
@@ -386,7 +454,7 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
         struct recv_ack *a = &b->acks[i];
         struct session *s = recv_session_get(e, b, a->contact_id);
         struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
-        uint8_t payload[KITH_GROUP_COMMIT * 16];
+        uint8_t payload[KITH_GROUP_COMMIT * RECEIPT_BYTES];
         uint8_t plain[ENVELOPE_HEADER_BYTES + sizeof payload + ENVELOPE_PAD];
         uint8_t ad[FRAME_AD_BYTES];
         struct envelope env;
@@ -400,14 +468,20 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
             continue;
         }
         for (size_t k = 0; k < a->nids; k++) {
-            memcpy(payload + 16 * k, a->ids[k], 16);
+            uint8_t *r = payload + RECEIPT_BYTES * k;
+            uint64_t at = a->tell_ats[k] > 0 ? (uint64_t)a->tell_ats[k] : 0;
+            memcpy(r, a->ids[k], 16);
+            r[16] = a->tells[k];
+            for (int byte = 0; byte < 8; byte++) {
+                r[17 + byte] = (uint8_t)(at >> (56 - 8 * byte));
+            }
         }
         memset(&env, 0, sizeof env);
-        env.type = ENVELOPE_ACK;
+        env.type = ENVELOPE_RECEIPT; /* an ACK that also says what our boundaries did */
         env.version = 1;
         env.sent_at_ms = (uint64_t)engine_now_ms();
         env.payload = payload;
-        env.payload_len = (uint32_t)(16 * a->nids);
+        env.payload_len = (uint32_t)(RECEIPT_BYTES * a->nids);
         if (envelope_encode(&env, plain, sizeof plain, &plain_len) != KITH_OK) {
             continue;
         }

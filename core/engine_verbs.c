@@ -113,7 +113,7 @@ engine_flush(struct engine *e, int64_t contact_id)
 /* Inside an open transaction: seal one envelope for a contact with session
  * s (advanced in memory), and write the outbox row (and the history row
  * when m != NULL). The caller saves s and commits. */
-static int
+int
 engine_seal_locked(struct engine *e, const struct store_contact *c, struct session *s,
                    struct envelope *env, struct store_msg *m, uint8_t msg_id[16])
 {
@@ -210,7 +210,7 @@ out:
 
 /* Seal one envelope and commit it with the advanced session: seal once,
  * commit, then (the caller) send. */
-static int
+int
 engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct envelope *env,
                       struct store_msg *m, uint8_t msg_id[16])
 {
@@ -529,6 +529,7 @@ engine_fill_contact(struct engine *e, const struct store_contact *sc, struct eng
     c->verified = sc->verified;
     c->pending = sc->state == STORE_CONTACT_PENDING;
     c->trust = sc->trust;
+    engine_boundary_names(e, sc->id, c->boundaries, sizeof c->boundaries);
 }
 
 int
@@ -641,6 +642,7 @@ engine_history(struct engine *e, const char *target, size_t limit, uint64_t befo
         m->lamport = ms[i].lamport;
         m->state = engine_state_name(ms[i].state);
         m->release_at = ms[i].release_at;
+        engine_boundary_describe(&ms[i], m);
     }
     *n = count;
     store_msgs_free(ms, count);

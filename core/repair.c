@@ -15,127 +15,22 @@
 
 #include "core/repair_impl.h"
 
-static const char *const state_names[REPAIR_STATE_COUNT] = {
-    "draft",      "invited", "postponed", "accepted", "shared", "reflected", "understood",
-    "responded", "agreeing", "agreed",    "checkout", "paused", "closed",
-};
-static const char *const event_names[REPAIR_EV_COUNT] = {
-    "invite",  "discard",  "accept", "postpone",     "decline",  "withdraw", "share",
-    "reflect", "confirm",  "respond", "receive",     "propose",  "agree",    "counter",
-    "no_agreement", "checkout", "pause", "resume",   "extend",   "end",      "check_in",
-    "ok_to_continue", "need_break", "something_landed_hard", "expire",
-};
-static const char *const outcome_names[REPAIR_OUTCOME_COUNT] = {
-    "none", "repaired", "heard", "declined", "withdrawn", "ended", "expired", "discarded",
-};
-static const char *const feeling_names[] = {
-    "hurt", "sad", "lonely", "scared", "anxious", "worried", "confused", "frustrated", "angry",
-    "disappointed", "embarrassed", "ashamed", "overwhelmed", "tired", "tense", "vulnerable", "numb",
-    "uneasy", "relieved", "calm", "hopeful", "grateful", "tender", "touched",
-};
-static const char *const need_names[] = {
-    "to be heard", "understanding", "acknowledgment", "reassurance", "respect", "honesty",
-    "consideration", "inclusion", "closeness", "support", "rest", "space", "safety",
-    "predictability", "trust", "choice", "fairness", "clarity", "care", "to matter",
-};
 /* What the turn-holder does in each state, for "It's Alex's turn to …". */
-static const char *const turn_verbs[REPAIR_STATE_COUNT] = {
-    "send the invitation", "answer the invitation", "answer the invitation",
-    "share what happened", "reflect", "say whether that's close", "respond",
-    "say how that landed", "answer the suggestion", "check out", "check out",
-    "come back from the break", "",
+const char *const repair_impl_turn_verbs[REPAIR_STATE_COUNT] = {
+    "send the invitation",
+    "answer the invitation",
+    "answer the invitation",
+    "share what happened",
+    "reflect",
+    "say whether that's close",
+    "respond",
+    "say how that landed",
+    "answer the suggestion",
+    "check out",
+    "check out",
+    "come back from the break",
+    "",
 };
-
-const char *
-repair_state_name(enum repair_state st)
-{
-    return (unsigned)st < REPAIR_STATE_COUNT ? state_names[st] : "unknown";
-}
-
-const char *
-repair_event_name(enum repair_event ev)
-{
-    return (unsigned)ev < REPAIR_EV_COUNT ? event_names[ev] : "unknown";
-}
-
-const char *
-repair_outcome_name(enum repair_outcome o)
-{
-    return (unsigned)o < REPAIR_OUTCOME_COUNT ? outcome_names[o] : "unknown";
-}
-
-int
-repair_event_from_name(const char *name, enum repair_event *ev)
-{
-    for (int i = 0; i < REPAIR_EV_COUNT; i++) {
-        if (strcmp(name, event_names[i]) == 0) {
-            *ev = (enum repair_event)i;
-            return KITH_OK;
-        }
-    }
-    return KITH_EINVAL;
-}
-
-size_t
-repair_feeling_count(void)
-{
-    return sizeof feeling_names / sizeof feeling_names[0];
-}
-
-size_t
-repair_need_count(void)
-{
-    return sizeof need_names / sizeof need_names[0];
-}
-
-const char *
-repair_feeling_name(uint8_t id)
-{
-    return id < repair_feeling_count() ? feeling_names[id] : NULL;
-}
-
-const char *
-repair_need_name(uint8_t id)
-{
-    return id < repair_need_count() ? need_names[id] : NULL;
-}
-
-/* Inventory ids compare with '_' standing for ' ' ("to_be_heard"). */
-static bool
-id_name_equal(const char *name, const char *id)
-{
-    for (; *name != '\0' && *id != '\0'; name++, id++) {
-        char c = *name == '_' ? ' ' : *name;
-        if (c != *id) {
-            return false;
-        }
-    }
-    return *name == '\0' && *id == '\0';
-}
-
-int
-repair_feeling_id(const char *name, uint8_t *id)
-{
-    for (size_t i = 0; i < repair_feeling_count(); i++) {
-        if (id_name_equal(name, feeling_names[i])) {
-            *id = (uint8_t)i;
-            return KITH_OK;
-        }
-    }
-    return KITH_EINVAL;
-}
-
-int
-repair_need_id(const char *name, uint8_t *id)
-{
-    for (size_t i = 0; i < repair_need_count(); i++) {
-        if (id_name_equal(name, need_names[i])) {
-            *id = (uint8_t)i;
-            return KITH_OK;
-        }
-    }
-    return KITH_EINVAL;
-}
 
 struct repair *
 repair_create(enum repair_role me, const uint8_t repair_id[REPAIR_ID_BYTES],
@@ -195,13 +90,19 @@ enum repair_outcome
 repair_outcome(const struct repair *r)
 {
     return (enum repair_outcome)(r->cur.state == REPAIR_CLOSED ? r->cur.outcome
-                                                                : r->cur.pending_outcome);
+                                                               : r->cur.pending_outcome);
 }
 
 uint32_t
 repair_seq(const struct repair *r)
 {
     return r->cur.seq;
+}
+
+uint32_t
+repair_agreement_version(const struct repair *r)
+{
+    return r->cur.version;
 }
 
 const struct repair_step *
@@ -253,6 +154,12 @@ repair_is_my_turn(const struct repair *r)
     return turn == r->me || turn == REPAIR_EITHER;
 }
 
+enum repair_role
+repair_my_role(const struct repair *r)
+{
+    return (enum repair_role)r->me;
+}
+
 void
 repair_step_init(struct repair_step *s, enum repair_event event)
 {
@@ -291,8 +198,10 @@ refuse_turn(struct repair *r, const struct repair_core *c, const struct repair_s
     const char *peer = r->peer_name;
 
     if (s->actor != r->me) {
-        return refuse(r, "A step from %s (%s) didn't fit where you both are (%s), so it was set "
-                         "aside.", peer, repair_event_name(s->event), repair_state_name(c->state));
+        return refuse(r,
+                      "A step from %s (%s) didn't fit where you both are (%s), so it was set "
+                      "aside.",
+                      peer, repair_event_name(s->event), repair_state_name(c->state));
     }
     switch ((enum repair_state)c->state) {
     case REPAIR_CLOSED:
@@ -313,10 +222,10 @@ refuse_turn(struct repair *r, const struct repair_core *c, const struct repair_s
     }
     if (turn != r->me && turn != REPAIR_EITHER) {
         return refuse(r, "It's %s's turn to %s. There's nothing you need to do.", peer,
-                      turn_verbs[c->state]);
+                      repair_impl_turn_verbs[c->state]);
     }
-    return refuse(r, "Right now the step is to %s; '%s' doesn't fit here.", turn_verbs[c->state],
-                  repair_event_name(s->event));
+    return refuse(r, "Right now the step is to %s; '%s' doesn't fit here.",
+                  repair_impl_turn_verbs[c->state], repair_event_name(s->event));
 }
 
 /* ---- timers ------------------------------------------------------------ */
@@ -338,7 +247,7 @@ expire_at(const struct repair_core *c)
         return c->last_event_at + REPAIR_TURN_TTL;
     case REPAIR_AGREED:
     case REPAIR_CHECKOUT:
-        return c->checkout_since + REPAIR_CHECKOUT;
+        return c->checkout_since + REPAIR_CHECKOUT_TTL;
     default:
         return 0;
     }
@@ -412,8 +321,8 @@ merge_fields(struct repair_core *c, const struct repair_step *s)
         }
     }
     if (s->event == REPAIR_EV_REFLECT || s->event == REPAIR_EV_RESPOND) {
-        int first = s->event == REPAIR_EV_REFLECT ? REPAIR_L_FEELING_GUESSES
-                                                    : REPAIR_L_MY_SIDE_FEELINGS;
+        int first =
+            s->event == REPAIR_EV_REFLECT ? REPAIR_L_FEELING_GUESSES : REPAIR_L_MY_SIDE_FEELINGS;
         for (int l = first; l <= first + 1; l++) {
             f->list_len[l] = s->list_len[l];
             memcpy(f->list[l], s->list[l], REPAIR_PICKS_MAX);
@@ -651,8 +560,10 @@ do_turn(struct repair *r, struct repair_core *c, const struct repair_step *s, in
                 return KITH_OK;
             }
             if (c->my_side_sent && s->text[REPAIR_F_REFLECT_BACK][0] == '\0') {
-                return refuse(r, "%s shared their side too. Say back what you heard first "
-                                 "(reflect_back).", r->peer_name);
+                return refuse(r,
+                              "%s shared their side too. Say back what you heard first "
+                              "(reflect_back).",
+                              r->peer_name);
             }
             c->state = REPAIR_AGREEING;
             return KITH_OK;
@@ -806,7 +717,7 @@ static int
 apply_impl(struct repair *r, const struct repair_step *s, int64_t now, enum repair_race *race,
            bool commit)
 {
-    static __thread struct repair_core scratch; /* 35 KB: off the stack */
+    struct repair_core *scratch = &r->scratch;
     enum repair_race outcome = REPAIR_RACE_NONE;
     bool rollback = false;
     int rc;
@@ -830,8 +741,10 @@ apply_impl(struct repair *r, const struct repair_step *s, int64_t now, enum repa
             if (race != NULL) {
                 *race = REPAIR_RACE_LOST;
             }
-            refuse(r, "%s and %s acted at the same moment; %s came first, so this one was "
-                      "set aside.", s->actor == r->me ? "You" : r->peer_name,
+            refuse(r,
+                   "%s and %s acted at the same moment; %s came first, so this one was "
+                   "set aside.",
+                   s->actor == r->me ? "You" : r->peer_name,
                    s->actor == r->me ? r->peer_name : "you",
                    s->actor == r->me ? "theirs" : "yours");
             return KITH_EEXISTS;
@@ -847,8 +760,8 @@ apply_impl(struct repair *r, const struct repair_step *s, int64_t now, enum repa
     } else if (s->seq != r->cur.seq + 1) {
         return refuse(r, "A step before this one hasn't arrived yet."), KITH_EAGAIN;
     }
-    memcpy(&scratch, rollback ? &r->prev : &r->cur, sizeof scratch);
-    rc = transition(r, &scratch, s, now);
+    memcpy(scratch, rollback ? &r->prev : &r->cur, sizeof *scratch);
+    rc = transition(r, scratch, s, now);
     if (rc != KITH_OK || !commit) {
         goto out;
     }
@@ -865,19 +778,19 @@ apply_impl(struct repair *r, const struct repair_step *s, int64_t now, enum repa
         r->has_prev = true;
     }
     if (s->seq >= r->cur.seq) {
-        scratch.seq = s->seq;
+        scratch->seq = s->seq;
         r->last_event = s->event;
         r->last_actor = s->actor;
         r->last_sent_at = s->sent_at;
     } else {
-        scratch.seq = r->cur.seq; /* a late end keeps the count */
+        scratch->seq = r->cur.seq; /* a late end keeps the count */
     }
-    memcpy(&r->cur, &scratch, sizeof r->cur);
+    memcpy(&r->cur, scratch, sizeof r->cur);
     if (race != NULL) {
         *race = outcome;
     }
 out:
-    sodium_memzero(&scratch, sizeof scratch);
+    sodium_memzero(scratch, sizeof *scratch);
     return rc;
 }
 

@@ -15,15 +15,17 @@
 
 #include "core/err.h"
 
-#define REPAIR_ID_BYTES   16
-#define REPAIR_FP_MAX     64    /* actor fingerprint string, NUL included */
-#define REPAIR_PICKS_MAX  3     /* feelings / needs / guesses per list */
-#define REPAIR_TEXT_CAP   2004  /* bytes of one text field: 500 chars x 4 + NUL */
-#define REPAIR_WIRE_MAX   16384 /* bytes of one encoded step */
-#define REPAIR_STATE_MAX  40960 /* bytes of one serialised replica */
-#define REPAIR_WHY_MAX    256
-#define REPAIR_NO_ID      0xff  /* "no pick" in word ids */
+#define REPAIR_ID_BYTES  16
+#define REPAIR_FP_MAX    64    /* actor fingerprint string, NUL included */
+#define REPAIR_PICKS_MAX 3     /* feelings / needs / guesses per list */
+#define REPAIR_TEXT_CAP  2004  /* bytes of one text field: 500 chars x 4 + NUL */
+#define REPAIR_WIRE_MAX  16384 /* bytes of one encoded step */
+#define REPAIR_STATE_MAX 40960 /* bytes of one serialised replica */
+#define REPAIR_WHY_MAX   256
+#define REPAIR_NO_ID     0xff /* "no pick" in word ids */
 
+/* The vocabulary reads best as compact lists. */
+/* clang-format off */
 enum repair_role { REPAIR_INITIATOR = 0, REPAIR_PARTNER = 1 };
 
 enum repair_state {
@@ -42,9 +44,9 @@ enum repair_event {
     REPAIR_EV_INVITE, REPAIR_EV_DISCARD, REPAIR_EV_ACCEPT, REPAIR_EV_POSTPONE, REPAIR_EV_DECLINE,
     REPAIR_EV_WITHDRAW, REPAIR_EV_SHARE, REPAIR_EV_REFLECT, REPAIR_EV_CONFIRM, REPAIR_EV_RESPOND,
     REPAIR_EV_RECEIVE, REPAIR_EV_PROPOSE, REPAIR_EV_AGREE, REPAIR_EV_COUNTER,
-    REPAIR_EV_NO_AGREEMENT, REPAIR_EV_CHECKOUT, REPAIR_EV_PAUSE, REPAIR_EV_RESUME, REPAIR_EV_EXTEND,
-    REPAIR_EV_END, REPAIR_EV_CHECK_IN, REPAIR_EV_OK_TO_CONTINUE, REPAIR_EV_NEED_BREAK,
-    REPAIR_EV_SOMETHING_LANDED_HARD, REPAIR_EV_EXPIRE, REPAIR_EV_COUNT
+    REPAIR_EV_NO_AGREEMENT, REPAIR_EV_CHECKOUT, REPAIR_EV_PAUSE, REPAIR_EV_RESUME,
+    REPAIR_EV_EXTEND, REPAIR_EV_END, REPAIR_EV_CHECK_IN, REPAIR_EV_OK_TO_CONTINUE,
+    REPAIR_EV_NEED_BREAK, REPAIR_EV_SOMETHING_LANDED_HARD, REPAIR_EV_EXPIRE, REPAIR_EV_COUNT
 };
 
 /* confirm: yes | partly | close_enough; receive: ok | more */
@@ -52,7 +54,9 @@ enum repair_answer {
     REPAIR_ANSWER_NONE, REPAIR_ANSWER_YES, REPAIR_ANSWER_PARTLY, REPAIR_ANSWER_CLOSE_ENOUGH,
     REPAIR_ANSWER_OK, REPAIR_ANSWER_MORE
 };
-enum repair_kind { REPAIR_KIND_NONE, REPAIR_KIND_APOLOGY, REPAIR_KIND_CLARIFICATION, REPAIR_KIND_BOTH };
+enum repair_kind {
+    REPAIR_KIND_NONE, REPAIR_KIND_APOLOGY, REPAIR_KIND_CLARIFICATION, REPAIR_KIND_BOTH
+};
 
 /* Text fields; names (repair_field_name) are DOMAIN.md §2.2's. Empty = absent. */
 enum repair_field {
@@ -66,21 +70,22 @@ enum repair_list {
     REPAIR_L_FEELINGS, REPAIR_L_NEEDS, REPAIR_L_FEELING_GUESSES, REPAIR_L_NEED_GUESSES,
     REPAIR_L_MY_SIDE_FEELINGS, REPAIR_L_MY_SIDE_NEEDS, REPAIR_L_COUNT
 };
+/* clang-format on */
 
 /* One step. Zero it (repair_step_init), set event and fields; repair_prepare fills the header. */
 struct repair_step {
     uint8_t repair_id[REPAIR_ID_BYTES];
     uint32_t seq;
-    uint8_t actor; /* enum repair_role */
-    uint8_t event; /* enum repair_event */
+    uint8_t actor;   /* enum repair_role */
+    uint8_t event;   /* enum repair_event */
     int64_t sent_at; /* sender's clock, seconds; breaks races */
     int64_t until;   /* postpone, pause, extend, need_break (0 = default 20 min for pauses) */
     int64_t when;    /* invite: 0 = "now-ish", else a proposed time */
     uint8_t answer;  /* enum repair_answer */
     uint8_t kind;    /* enum repair_kind */
     bool impact_ack, shared;
-    uint8_t rating; /* checkout: 0 = none, 1 rough .. 5 settled */
-    uint8_t word;   /* checkout: feeling id or REPAIR_NO_ID */
+    uint8_t rating;   /* checkout: 0 = none, 1 rough .. 5 settled */
+    uint8_t word;     /* checkout: feeling id or REPAIR_NO_ID */
     uint32_t version; /* agree{v} */
     uint8_t list_len[REPAIR_L_COUNT];
     uint8_t list[REPAIR_L_COUNT][REPAIR_PICKS_MAX];
@@ -98,9 +103,11 @@ void repair_set_peer_name(struct repair *r, const char *name); /* copied, ≤ 63
 
 enum repair_state repair_state(const struct repair *r);
 enum repair_state repair_resume_state(const struct repair *r); /* meaningful when PAUSED */
-enum repair_outcome repair_outcome(const struct repair *r); /* when CLOSED, or pending */
-uint32_t repair_seq(const struct repair *r);                /* last applied seq */
+enum repair_outcome repair_outcome(const struct repair *r);    /* when CLOSED, or pending */
+uint32_t repair_seq(const struct repair *r);                   /* last applied seq */
 bool repair_is_my_turn(const struct repair *r);
+enum repair_role repair_my_role(const struct repair *r); /* the `me` of repair_create */
+uint32_t repair_agreement_version(const struct repair *r); /* 0: nothing proposed yet */
 /* The applied fields so far (latest value of each); borrowed. */
 const struct repair_step *repair_fields(const struct repair *r);
 /* Why the last refusal happened, or what the last race meant: a kind sentence,
@@ -125,7 +132,7 @@ KITH_NODISCARD int repair_apply(struct repair *r, const struct repair_step *s, i
 /* Would this step be accepted now? Same codes; replica unchanged. */
 KITH_NODISCARD int repair_check(struct repair *r, const struct repair_step *s, int64_t now);
 
-/* The next timer: true and *at/*event (EXPIRE or RESUME) if one runs. Emit the
+/* The next timer: true, with its time in *at and its event (EXPIRE or RESUME). Emit the
  * event as a local step at or after *at; the peer converges when it arrives. */
 bool repair_next_deadline(const struct repair *r, int64_t *at, enum repair_event *event);
 
@@ -154,16 +161,15 @@ size_t repair_field_limit(enum repair_event ev, enum repair_field f);
  * "answer"="partly", "v"="2"; value NULL sets a flag (yes, partly,
  * close_enough, ok, more, apology, clarification, both, shared, impact_ack).
  * KITH_EINVAL with *why a static sentence. */
-KITH_NODISCARD int repair_step_set_field(struct repair_step *s, const char *name,
-                                         const char *value, const char **why);
+KITH_NODISCARD int repair_step_set_field(struct repair_step *s, const char *name, const char *value,
+                                         const char **why);
 
 /* Wire: one step <-> bytes (strict; fields checked against the event). */
 KITH_NODISCARD int repair_step_encode(const struct repair_step *s, uint8_t *out, size_t cap,
                                       size_t *len);
 KITH_NODISCARD int repair_step_decode(const uint8_t *in, size_t len, struct repair_step *s);
 /* Whole replica (for the sealed store). parse: KITH_ECORRUPT on damage. */
-KITH_NODISCARD int repair_serialize(const struct repair *r, uint8_t *out, size_t cap,
-                                    size_t *len);
+KITH_NODISCARD int repair_serialize(const struct repair *r, uint8_t *out, size_t cap, size_t *len);
 KITH_NODISCARD int repair_parse(const uint8_t *in, size_t len, struct repair **out);
 /* {"repair_id","state","turn","my_role","my_turn","seq","outcome",...,"prompt"} */
 KITH_NODISCARD int repair_status_json(const struct repair *r, char *out, size_t cap);

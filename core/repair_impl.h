@@ -7,18 +7,18 @@
 
 #include "core/repair.h"
 
-#define REPAIR_NOBODY      0xff
-#define REPAIR_MINUTE      60
-#define REPAIR_HOUR        (60 * REPAIR_MINUTE)
-#define REPAIR_DAY         (24 * REPAIR_HOUR)
-#define REPAIR_PAUSE_DEF   (20 * REPAIR_MINUTE)
-#define REPAIR_PAUSE_TOTAL (7 * REPAIR_DAY)
-#define REPAIR_POSTPONE    (14 * REPAIR_DAY)
-#define REPAIR_INVITE_TTL  (7 * REPAIR_DAY)
-#define REPAIR_TURN_TTL    (14 * REPAIR_DAY)
-#define REPAIR_CHECKOUT    (48 * REPAIR_HOUR)
-#define REPAIR_PARTLY_MAX  3
-#define REPAIR_MORE_MAX    2
+#define REPAIR_NOBODY       0xff
+#define REPAIR_MINUTE       60
+#define REPAIR_HOUR         (60 * REPAIR_MINUTE)
+#define REPAIR_DAY          (24 * REPAIR_HOUR)
+#define REPAIR_PAUSE_DEF    (20 * REPAIR_MINUTE)
+#define REPAIR_PAUSE_TOTAL  (7 * REPAIR_DAY)
+#define REPAIR_POSTPONE     (14 * REPAIR_DAY)
+#define REPAIR_INVITE_TTL   (7 * REPAIR_DAY)
+#define REPAIR_TURN_TTL     (14 * REPAIR_DAY)
+#define REPAIR_CHECKOUT_TTL (48 * REPAIR_HOUR)
+#define REPAIR_PARTLY_MAX   3
+#define REPAIR_MORE_MAX     2
 
 /* Everything that changes when a step applies: the race rollback keeps one copy. */
 struct repair_core {
@@ -42,7 +42,8 @@ struct repair {
     char peer_name[64];
     char why[REPAIR_WHY_MAX];
     struct repair_core cur;
-    struct repair_core prev; /* before the last applied step */
+    struct repair_core prev;    /* before the last applied step */
+    struct repair_core scratch; /* a step applies here first */
     bool has_prev;
     uint8_t last_event, last_actor; /* the last applied step, for races */
     int64_t last_sent_at;
@@ -55,11 +56,11 @@ int repair_impl_turn(const struct repair_core *c);
 /* Field tags on the wire and in state blobs (fields part). */
 KITH_NODISCARD int repair_impl_fields_encode(const struct repair_step *s, bool all_fields,
                                              uint8_t *out, size_t cap, size_t *len);
-KITH_NODISCARD int repair_impl_fields_decode(const uint8_t *in, size_t len,
-                                             struct repair_step *s);
+KITH_NODISCARD int repair_impl_fields_decode(const uint8_t *in, size_t len, struct repair_step *s);
 /* Field check for one step's event (limits, ids, required fields); *why static. */
 KITH_NODISCARD int repair_impl_validate(const struct repair_step *s, const char **why);
 size_t repair_impl_utf8_chars(const char *s, size_t len, bool *valid);
-const char *repair_impl_prompt(const struct repair *r);
+void repair_impl_prompt(const struct repair *r, char *out, size_t cap);
+extern const char *const repair_impl_turn_verbs[REPAIR_STATE_COUNT];
 
 #endif

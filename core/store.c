@@ -6,7 +6,7 @@
  * back is checked (types, ranges, lengths, AEAD) and a damaged one is
  * KITH_ECORRUPT; the DEK and its subkeys live in sodium_malloc memory.
  */
-#include "core/store.h"
+#include "core/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,21 +28,6 @@ const struct store_kdf STORE_KDF_MODERATE = { crypto_pwhash_argon2id_OPSLIMIT_MO
                                               crypto_pwhash_argon2id_MEMLIMIT_MODERATE };
 const struct store_kdf STORE_KDF_MIN = { crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN };
 
-#define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
-#define STORE_SCHEMA_VERSION  1
-#define STORE_DEK             32
-#define STORE_SALT            16
-#define STORE_WRAPPED         (KCRYPT_OVERHEAD + STORE_DEK)
-#define STORE_PAD_BLOCK       256
-#define STORE_HEADER          100
-#define STORE_PUB_PLAIN       (IDENTITY_PUBLIC_BYTES + IDENTITY_MEMBER_ID)
-#define STORE_INVITE_PLAIN    96
-#define STORE_SETTING_KEY_MAX 255
-#define STORE_SETTING_MAX     65536
-#define STORE_SESSION_MAX     (1u << 24) /* far above KITH_MAX_SKIPPED_PER_SESSION keys */
-#define STORE_KDF_OPS_MAX     16
-#define STORE_KDF_MEM_MAX     (1024u * 1024u * 1024u)
-
 static const char STORE_DEK_AD[] = "kith-v1/dek-wrap";
 
 _Static_assert(STORE_DEK == crypto_kdf_KEYBYTES, "DEK is a crypto_kdf master key");
@@ -50,29 +35,10 @@ _Static_assert(STORE_SALT == crypto_pwhash_SALTBYTES, "Argon2id salt size");
 _Static_assert(IDENTITY_PUBLIC_BYTES == 32 + 32 + 64 + 32 + 4 + 64, "public bundle layout");
 _Static_assert(STORE_ENDPOINT_MAX < 256 && STORE_ENDPOINTS_MAX < 256, "endpoint lengths fit u8");
 
-/* Subkey ids (crypto_kdf subkey_id) and the table names bound into AD. */
-enum store_table {
-    STORE_T_IDENTITY = 1,
-    STORE_T_SETTING,
-    STORE_T_CONTACT,
-    STORE_T_INVITE,
-    STORE_T_SESSION,
-    STORE_T_MSG,
-    STORE_T_OUTBOX,
-    STORE_T_COUNT,
-};
 static const char *const store_table_name[STORE_T_COUNT] = {
     [STORE_T_IDENTITY] = "identity", [STORE_T_SETTING] = "setting", [STORE_T_CONTACT] = "contact",
     [STORE_T_INVITE] = "invite",     [STORE_T_SESSION] = "session", [STORE_T_MSG] = "msg",
     [STORE_T_OUTBOX] = "outbox",
-};
-
-/* Domain tags for the keyed lookup hashes. */
-enum store_idx {
-    STORE_IDX_NAME = 'n',
-    STORE_IDX_MEMBER = 'm',
-    STORE_IDX_SETTING = 's',
-    STORE_IDX_EK = 'e'
 };
 
 struct store_keys {
@@ -83,53 +49,9 @@ struct store_keys {
 
 #define CONTACT_COLS "id, state, verified, trust, created_at, name, pub, endpoints"
 #define MSG_COLS                                                                                   \
-    "msg_id, contact_id, outgoing, lamport, sender_seq, ts_ms, state, release_at, flags, body"
+    "msg_id, contact_id, outgoing, lamport, sender_seq, ts_ms, state, release_at, flags, body, " \
+    "visible_at, reason, digest, tell, tell_at"
 #define OUTBOX_COLS "msg_id, contact_id, attempts, next_at_ms, frame"
-
-enum store_stmt {
-    S_BEGIN,
-    S_COMMIT,
-    S_ROLLBACK,
-    S_SP_BEGIN,
-    S_SP_RELEASE,
-    S_SP_ROLLBACK,
-    S_KDF_UPDATE,
-    S_ID_SAVE,
-    S_ID_LOAD,
-    S_SET_SET,
-    S_SET_GET,
-    S_CONTACT_ADD,
-    S_CONTACT_UPDATE,
-    S_CONTACT_BY_ID,
-    S_CONTACT_BY_NAME,
-    S_CONTACT_BY_MEMBER,
-    S_CONTACT_ALL,
-    S_INV_ADD,
-    S_INV_GET,
-    S_INV_SET,
-    S_INV_OPEN,
-    S_SESS_SAVE,
-    S_SESS_LOAD,
-    S_EK_ADD,
-    S_SEEN_ADD,
-    S_SEEN_HAS,
-    S_MSG_ADD,
-    S_MSG_STATE,
-    S_MSG_GET,
-    S_MSG_LOG,
-    S_MSG_COUNTS,
-    S_LAMPORT,
-    S_CONV_GET,
-    S_CONV_SET,
-    S_OB_ADD,
-    S_OB_DUE_ONE,
-    S_OB_DUE_ALL,
-    S_OB_RESCHED,
-    S_OB_WAKE,
-    S_OB_REMOVE,
-    S_OB_NEXT,
-    S_COUNT,
-};
 
 static const char *const store_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -166,7 +88,8 @@ static const char *const store_sql[S_COUNT] = {
     [S_EK_ADD] = "INSERT INTO seen_ek(ek_idx, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [S_SEEN_ADD] = "INSERT INTO seen(msg_id, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [S_SEEN_HAS] = "SELECT 1 FROM seen WHERE msg_id = ?1",
-    [S_MSG_ADD] = "INSERT INTO msg(" MSG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_MSG_ADD] = "INSERT INTO msg(" MSG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                  "?11, ?12, ?13, ?14, ?15)",
     [S_MSG_STATE] = "UPDATE msg SET state = ?2 WHERE msg_id = ?1",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM msg WHERE msg_id = ?1",
     [S_MSG_LOG] = "SELECT " MSG_COLS " FROM (SELECT " MSG_COLS " FROM msg WHERE contact_id = ?1 "
@@ -190,6 +113,22 @@ static const char *const store_sql[S_COUNT] = {
     [S_OB_WAKE] = "UPDATE outbox SET next_at_ms = 0 WHERE contact_id = ?1 AND next_at_ms > 0",
     [S_OB_REMOVE] = "DELETE FROM outbox WHERE msg_id = ?1",
     [S_OB_NEXT] = "SELECT min(next_at_ms) FROM outbox",
+    [S_RULES_SET] = "UPDATE contact SET rules = ?2 WHERE id = ?1",
+    [S_RULES_GET] = "SELECT rules FROM contact WHERE id = ?1",
+    [S_TOLD_SET] = "UPDATE contact SET told = ?2 WHERE id = ?1",
+    [S_TOLD_GET] = "SELECT told FROM contact WHERE id = ?1",
+    /* A digest released together counts once (DOMAIN.md §3 rate limit). */
+    [S_MSG_VISIBLE] = "SELECT visible_at FROM msg WHERE outgoing = 0 AND visible_at >= ?2 AND "
+                      "(?1 = 0 OR contact_id = ?1) AND digest = 0 UNION ALL "
+                      "SELECT DISTINCT visible_at FROM msg WHERE outgoing = 0 AND "
+                      "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 1 "
+                      "ORDER BY 1",
+    [S_MSG_HELD] = "SELECT " MSG_COLS " FROM msg WHERE outgoing = 0 AND state = 4 AND "
+                   "(?1 = 0 OR contact_id = ?1) ORDER BY contact_id, lamport, sender_seq, msg_id",
+    [S_MSG_NEXT_RELEASE] = "SELECT min(release_at) FROM msg WHERE outgoing = 0 AND state = 4",
+    [S_MSG_RELEASE] = "UPDATE msg SET state = ?2, reason = ?3, release_at = ?4, visible_at = ?5, "
+                      "digest = ?6 WHERE msg_id = ?1",
+    [S_MSG_TELL] = "UPDATE msg SET tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
 };
 
 /* Migration i takes the schema from version i to i + 1 (constant SQL only). */
@@ -205,7 +144,7 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE contact(id INTEGER PRIMARY KEY, name_idx BLOB NOT NULL UNIQUE,"
     " member_idx BLOB NOT NULL UNIQUE, state INTEGER NOT NULL, verified INTEGER NOT NULL,"
     " trust INTEGER NOT NULL, created_at INTEGER NOT NULL, name BLOB NOT NULL,"
-    " pub BLOB NOT NULL, endpoints BLOB NOT NULL);"
+    " pub BLOB NOT NULL, endpoints BLOB NOT NULL, rules BLOB, told BLOB);"
     "CREATE TABLE invite(invite_id INTEGER PRIMARY KEY, state INTEGER NOT NULL,"
     " expires_at INTEGER NOT NULL, keys BLOB NOT NULL);"
     "CREATE TABLE session(contact_id INTEGER PRIMARY KEY REFERENCES contact(id)"
@@ -218,26 +157,28 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     " REFERENCES contact(id) ON DELETE CASCADE, outgoing INTEGER NOT NULL,"
     " lamport INTEGER NOT NULL, sender_seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,"
     " state INTEGER NOT NULL, release_at INTEGER NOT NULL, flags INTEGER NOT NULL,"
-    " body BLOB NOT NULL);"
+    " body BLOB NOT NULL, visible_at INTEGER NOT NULL DEFAULT 0,"
+    " reason INTEGER NOT NULL DEFAULT 0, digest INTEGER NOT NULL DEFAULT 0,"
+    " tell INTEGER NOT NULL DEFAULT 0, tell_at INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX msg_log ON msg(contact_id, lamport, outgoing, sender_seq, msg_id);"
     "CREATE INDEX msg_state ON msg(state, outgoing);"
+    "CREATE INDEX msg_visible ON msg(outgoing, visible_at);"
     "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, msg_id BLOB NOT NULL UNIQUE,"
     " contact_id INTEGER NOT NULL REFERENCES contact(id) ON DELETE CASCADE,"
     " attempts INTEGER NOT NULL, next_at_ms INTEGER NOT NULL, frame BLOB NOT NULL);"
     "CREATE INDEX outbox_due ON outbox(next_at_ms);"
-    "CREATE INDEX outbox_contact ON outbox(contact_id, next_at_ms);",
-};
-
-struct store {
-    sqlite3 *db;
-    bool relaxed; /* synchronous=NORMAL for the next transactions */
-    struct store_keys *keys; /* sodium_malloc'd */
-    sqlite3_stmt *stmt[S_COUNT];
+    "CREATE INDEX outbox_contact ON outbox(contact_id, next_at_ms);"
+    "CREATE TABLE repair(repair_id BLOB PRIMARY KEY, contact_id INTEGER NOT NULL"
+    " REFERENCES contact(id) ON DELETE CASCADE, open INTEGER NOT NULL,"
+    " deadline INTEGER NOT NULL, updated INTEGER NOT NULL, state BLOB, agreement BLOB)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX repair_contact ON repair(contact_id, open, updated);"
+    "CREATE INDEX repair_due ON repair(open, deadline);",
 };
 
 /* ---- small helpers ---- */
 
-static void
+void
 store_be32(uint8_t out[4], uint32_t v)
 {
     out[0] = (uint8_t)(v >> 24);
@@ -246,20 +187,20 @@ store_be32(uint8_t out[4], uint32_t v)
     out[3] = (uint8_t)v;
 }
 
-static uint32_t
+uint32_t
 store_get_be32(const uint8_t in[4])
 {
     return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
 }
 
-static void
+void
 store_be64(uint8_t out[8], int64_t v)
 {
     store_be32(out, (uint32_t)((uint64_t)v >> 32));
     store_be32(out + 4, (uint32_t)v);
 }
 
-static int
+int
 store_rc(int rc)
 {
     switch (rc & 0xff) {
@@ -295,7 +236,7 @@ store_rc(int rc)
 }
 
 /* A cached statement, reset and ready to bind. */
-static sqlite3_stmt *
+sqlite3_stmt *
 store_stmt(struct store *st, enum store_stmt id)
 {
     sqlite3_stmt *s = st->stmt[id];
@@ -306,7 +247,7 @@ store_stmt(struct store *st, enum store_stmt id)
 }
 
 /* Release a statement's row and bindings (bound buffers may be freed next). */
-static void
+void
 store_done(sqlite3_stmt *s)
 {
     if (s != NULL) {
@@ -316,7 +257,7 @@ store_done(sqlite3_stmt *s)
 }
 
 /* Step a statement that returns no rows; KITH_OK or a mapped error. */
-static int
+int
 store_exec_stmt(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
@@ -332,7 +273,7 @@ store_exec_stmt(sqlite3_stmt *s)
 }
 
 /* Step expecting one row: KITH_OK (row ready), KITH_ENOTFOUND or an error. */
-static int
+int
 store_step_row(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
@@ -346,7 +287,7 @@ store_step_row(sqlite3_stmt *s)
     return store_rc(sqlite3_reset(s));
 }
 
-static int
+int
 store_changed(struct store *st, int rc)
 {
     if (rc == KITH_OK && sqlite3_changes(st->db) == 0) {
@@ -355,7 +296,7 @@ store_changed(struct store *st, int rc)
     return rc;
 }
 
-static bool
+bool
 store_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *out)
 {
     int64_t v;
@@ -371,7 +312,7 @@ store_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *out)
     return true;
 }
 
-static bool
+bool
 store_col_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t len)
 {
     const void *p;
@@ -397,7 +338,7 @@ store_casefold(char *out, const char *in, size_t len)
 }
 
 /* out = HMAC(idx_key, tag || value) */
-static void
+void
 store_index(const struct store *st, enum store_idx tag, const uint8_t *value, size_t len,
             uint8_t out[32])
 {
@@ -411,7 +352,7 @@ store_index(const struct store *st, enum store_idx tag, const uint8_t *value, si
     sodium_memzero(&h, sizeof h);
 }
 
-static void
+void
 store_name_index(const struct store *st, const char *name, size_t len, uint8_t out[32])
 {
     char folded[KITH_NAME_MAX];
@@ -453,7 +394,7 @@ store_ad(uint8_t ad[128], enum store_table t, const char *column, const uint8_t 
 }
 
 /* nonce || AEAD(subkey(t), pt, AD); malloc'd, *out_len set. */
-static uint8_t *
+uint8_t *
 store_seal(const struct store *st, enum store_table t, const char *column, const uint8_t *rowkey,
            size_t rowkey_len, const uint8_t *pt, size_t pt_len, size_t *out_len)
 {
@@ -468,7 +409,7 @@ store_seal(const struct store *st, enum store_table t, const char *column, const
 
 /* Open column col of the current row into a malloc'd buffer (one spare byte
  * for a NUL). Type, length bound and AEAD are checked: KITH_ECORRUPT. */
-static int
+int
 store_unseal(const struct store *st, enum store_table t, const char *column, const uint8_t *rowkey,
              size_t rowkey_len, sqlite3_stmt *s, int col, size_t max_pt, uint8_t **pt,
              size_t *pt_len)
@@ -501,7 +442,7 @@ store_unseal(const struct store *st, enum store_table t, const char *column, con
     return KITH_OK;
 }
 
-static void
+void
 store_wipe_free(uint8_t *p, size_t len)
 {
     if (p != NULL) {
@@ -526,7 +467,7 @@ store_pad(const void *value, size_t len, size_t *out_len)
 }
 
 /* Seal a padded value. */
-static uint8_t *
+uint8_t *
 store_seal_padded(const struct store *st, enum store_table t, const char *column,
                   const uint8_t *rowkey, size_t rowkey_len, const void *value, size_t len,
                   size_t *out_len)
@@ -540,7 +481,7 @@ store_seal_padded(const struct store *st, enum store_table t, const char *column
 }
 
 /* Open a padded value in place: *value points into *pt (length *len, NUL after it). */
-static int
+int
 store_unseal_padded(const struct store *st, enum store_table t, const char *column,
                     const uint8_t *rowkey, size_t rowkey_len, sqlite3_stmt *s, int col,
                     size_t max_len, uint8_t **pt, size_t *pt_len, size_t *len)
@@ -1173,13 +1114,13 @@ store_rollback(struct store *st)
 }
 
 /* An internal savepoint around multi-statement operations (nests inside store_begin). */
-static int
+int
 store_op_begin(struct store *st)
 {
     return store_exec_stmt(store_stmt(st, S_SP_BEGIN));
 }
 
-static int
+int
 store_op_end(struct store *st, int rc)
 {
     if (rc != KITH_OK) {
@@ -1204,1147 +1145,4 @@ store_rekey(struct store *st, const char *pass, size_t pass_len, const struct st
     }
     rc = store_write_kdf(st->db, store_stmt(st, S_KDF_UPDATE), st->keys, pass, pass_len, kdf);
     return store_op_end(st, rc);
-}
-
-/* ---- identity and settings ---- */
-
-static const uint8_t store_identity_rowkey[8] = { 0, 0, 0, 0, 0, 0, 0, 1 };
-
-int
-store_identity_save(struct store *st, const struct identity *id, const char *name)
-{
-    uint8_t secret[IDENTITY_SECRET_BYTES];
-    uint8_t *sealed_secret = NULL;
-    uint8_t *sealed_name = NULL;
-    size_t secret_len = 0;
-    size_t name_len_sealed = 0;
-    size_t name_len;
-    sqlite3_stmt *s;
-    int rc;
-
-    if (id == NULL || name == NULL || (name_len = strlen(name)) > KITH_NAME_MAX) {
-        return KITH_EINVAL;
-    }
-    identity_serialize(id, secret);
-    sealed_secret = store_seal(st, STORE_T_IDENTITY, "secret", store_identity_rowkey, 8, secret,
-                               sizeof secret, &secret_len);
-    sodium_memzero(secret, sizeof secret);
-    sealed_name = store_seal_padded(st, STORE_T_IDENTITY, "name", store_identity_rowkey, 8, name,
-                                    name_len, &name_len_sealed);
-    s = store_stmt(st, S_ID_SAVE);
-    sqlite3_bind_blob(s, 1, sealed_secret, (int)secret_len, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, sealed_name, (int)name_len_sealed, SQLITE_STATIC);
-    rc = store_exec_stmt(s);
-    free(sealed_secret);
-    free(sealed_name);
-    return rc;
-}
-
-int
-store_identity_load(struct store *st, struct identity **id, char name[KITH_STORE_NAME_BUF])
-{
-    sqlite3_stmt *s = store_stmt(st, S_ID_LOAD);
-    uint8_t *secret = NULL;
-    uint8_t *nm = NULL;
-    size_t secret_len = 0;
-    size_t nm_cap = 0;
-    size_t nm_len = 0;
-    int rc;
-
-    *id = NULL;
-    memset(name, 0, KITH_STORE_NAME_BUF);
-    rc = store_step_row(s);
-    if (rc != KITH_OK) {
-        goto out;
-    }
-    rc = store_unseal(st, STORE_T_IDENTITY, "secret", store_identity_rowkey, 8, s, 0,
-                      IDENTITY_SECRET_BYTES, &secret, &secret_len);
-    if (rc == KITH_OK) {
-        rc = store_unseal_padded(st, STORE_T_IDENTITY, "name", store_identity_rowkey, 8, s, 1,
-                                 KITH_NAME_MAX, &nm, &nm_cap, &nm_len);
-    }
-    if (rc == KITH_OK && identity_parse(secret, secret_len, id) != KITH_OK) {
-        rc = KITH_ECORRUPT;
-    }
-    if (rc == KITH_OK) {
-        memcpy(name, nm, nm_len);
-    }
-out:
-    store_done(s);
-    store_wipe_free(secret, secret_len);
-    store_wipe_free(nm, nm_cap);
-    return rc;
-}
-
-static int
-store_setting_key(const struct store *st, const char *key, uint8_t key_idx[32])
-{
-    size_t len;
-
-    if (key == NULL || (len = strlen(key)) == 0 || len > STORE_SETTING_KEY_MAX) {
-        return KITH_EINVAL;
-    }
-    store_index(st, STORE_IDX_SETTING, (const uint8_t *)key, len, key_idx);
-    return KITH_OK;
-}
-
-int
-store_setting_set(struct store *st, const char *key, const char *value)
-{
-    uint8_t key_idx[32];
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
-    size_t len;
-    sqlite3_stmt *s;
-    int rc;
-
-    rc = store_setting_key(st, key, key_idx);
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    if (value == NULL || (len = strlen(value)) > STORE_SETTING_MAX) {
-        return KITH_EINVAL;
-    }
-    sealed = store_seal_padded(st, STORE_T_SETTING, "value", key_idx, sizeof key_idx, value, len,
-                               &sealed_len);
-    s = store_stmt(st, S_SET_SET);
-    sqlite3_bind_blob(s, 1, key_idx, sizeof key_idx, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 2, sealed, (int)sealed_len, SQLITE_STATIC);
-    rc = store_exec_stmt(s);
-    free(sealed);
-    return rc;
-}
-
-int
-store_setting_get(struct store *st, const char *key, char **value)
-{
-    uint8_t key_idx[32];
-    uint8_t *pt = NULL;
-    size_t pt_len = 0;
-    size_t len = 0;
-    sqlite3_stmt *s = NULL;
-    int rc;
-
-    *value = NULL;
-    rc = store_setting_key(st, key, key_idx);
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    s = store_stmt(st, S_SET_GET);
-    sqlite3_bind_blob(s, 1, key_idx, sizeof key_idx, SQLITE_STATIC);
-    rc = store_step_row(s);
-    if (rc == KITH_OK) {
-        rc = store_unseal_padded(st, STORE_T_SETTING, "value", key_idx, sizeof key_idx, s, 0,
-                                 STORE_SETTING_MAX, &pt, &pt_len, &len);
-    }
-    if (rc == KITH_OK) {
-        *value = xmalloc(len + 1);
-        memcpy(*value, pt, len + 1);
-    }
-    store_done(s);
-    store_wipe_free(pt, pt_len);
-    return rc;
-}
-
-/* ---- contacts ---- */
-
-static void
-store_pub_encode(const struct store_contact *c, uint8_t out[STORE_PUB_PLAIN])
-{
-    const struct identity_public *p = &c->pub;
-    uint8_t *o = out;
-
-    memcpy(o, p->ik, 32);
-    memcpy(o + 32, p->ikdh, 32);
-    memcpy(o + 64, p->ikdh_sig, 64);
-    memcpy(o + 128, p->tk, 32);
-    store_be32(o + 160, p->tk_not_after);
-    memcpy(o + 164, p->tk_sig, 64);
-    memcpy(o + 228, c->member_id, IDENTITY_MEMBER_ID);
-}
-
-static void
-store_pub_decode(const uint8_t in[STORE_PUB_PLAIN], struct store_contact *c)
-{
-    struct identity_public *p = &c->pub;
-
-    memcpy(p->ik, in, 32);
-    memcpy(p->ikdh, in + 32, 32);
-    memcpy(p->ikdh_sig, in + 64, 64);
-    memcpy(p->tk, in + 128, 32);
-    p->tk_not_after = store_get_be32(in + 160);
-    memcpy(p->tk_sig, in + 164, 64);
-    memcpy(c->member_id, in + 228, IDENTITY_MEMBER_ID);
-}
-
-#define STORE_EP_PLAIN (1 + STORE_ENDPOINTS_MAX * (1 + STORE_ENDPOINT_MAX))
-
-/* u8 n || n * (u8 len || bytes) */
-static size_t
-store_ep_encode(const struct store_contact *c, uint8_t out[STORE_EP_PLAIN])
-{
-    size_t n = 0;
-
-    out[n++] = c->n_endpoints;
-    for (uint8_t i = 0; i < c->n_endpoints; i++) {
-        size_t len = strlen(c->endpoints[i]);
-        out[n++] = (uint8_t)len;
-        memcpy(out + n, c->endpoints[i], len);
-        n += len;
-    }
-    return n;
-}
-
-static int
-store_ep_decode(const uint8_t *in, size_t len, struct store_contact *c)
-{
-    size_t pos = 1;
-
-    if (len < 1 || in[0] > STORE_ENDPOINTS_MAX) {
-        return KITH_ECORRUPT;
-    }
-    c->n_endpoints = in[0];
-    for (uint8_t i = 0; i < c->n_endpoints; i++) {
-        size_t el;
-        if (pos >= len || (el = in[pos]) > STORE_ENDPOINT_MAX || len - pos - 1 < el) {
-            return KITH_ECORRUPT;
-        }
-        memcpy(c->endpoints[i], in + pos + 1, el);
-        c->endpoints[i][el] = '\0';
-        pos += 1 + el;
-    }
-    return pos == len ? KITH_OK : KITH_ECORRUPT;
-}
-
-static int
-store_contact_check(const struct store_contact *c)
-{
-    size_t len = strnlen(c->name, sizeof c->name);
-
-    if (len == 0 || len > KITH_NAME_MAX || c->n_endpoints > STORE_ENDPOINTS_MAX ||
-        (c->state != STORE_CONTACT_PENDING && c->state != STORE_CONTACT_ACTIVE) || c->trust < 0 ||
-        c->trust > 3) {
-        return KITH_EINVAL;
-    }
-    for (uint8_t i = 0; i < c->n_endpoints; i++) {
-        if (strnlen(c->endpoints[i], sizeof c->endpoints[i]) > STORE_ENDPOINT_MAX) {
-            return KITH_EINVAL;
-        }
-    }
-    return KITH_OK;
-}
-
-/* Seal and bind every column of a contact (?1..?10) for INSERT or UPDATE. */
-struct store_contact_cols {
-    uint8_t *name;
-    uint8_t *pub;
-    uint8_t *endpoints;
-    size_t name_len, pub_len, endpoints_len;
-};
-
-static void
-store_contact_bind(struct store *st, sqlite3_stmt *s, const struct store_contact *c,
-                   struct store_contact_cols *cols, uint8_t name_idx[32], uint8_t member_idx[32])
-{
-    uint8_t rowkey[8];
-    uint8_t pub[STORE_PUB_PLAIN];
-    uint8_t ep[STORE_EP_PLAIN];
-    size_t ep_len = store_ep_encode(c, ep);
-    size_t name_len = strlen(c->name);
-
-    store_be64(rowkey, c->id);
-    store_pub_encode(c, pub);
-    store_name_index(st, c->name, name_len, name_idx);
-    store_index(st, STORE_IDX_MEMBER, c->member_id, IDENTITY_MEMBER_ID, member_idx);
-    cols->name = store_seal_padded(st, STORE_T_CONTACT, "name", rowkey, 8, c->name, name_len,
-                                   &cols->name_len);
-    cols->pub = store_seal(st, STORE_T_CONTACT, "pub", rowkey, 8, pub, sizeof pub, &cols->pub_len);
-    cols->endpoints = store_seal_padded(st, STORE_T_CONTACT, "endpoints", rowkey, 8, ep, ep_len,
-                                        &cols->endpoints_len);
-    sodium_memzero(ep, sizeof ep);
-    sqlite3_bind_int64(s, 1, c->id);
-    sqlite3_bind_blob(s, 2, name_idx, 32, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 3, member_idx, 32, SQLITE_STATIC);
-    sqlite3_bind_int(s, 4, c->state);
-    sqlite3_bind_int(s, 5, c->verified ? 1 : 0);
-    sqlite3_bind_int(s, 6, c->trust);
-    sqlite3_bind_int64(s, 7, c->created_at);
-    sqlite3_bind_blob(s, 8, cols->name, (int)cols->name_len, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 9, cols->pub, (int)cols->pub_len, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 10, cols->endpoints, (int)cols->endpoints_len, SQLITE_STATIC);
-}
-
-static void
-store_contact_cols_free(struct store_contact_cols *cols)
-{
-    free(cols->name);
-    free(cols->pub);
-    free(cols->endpoints);
-    memset(cols, 0, sizeof *cols);
-}
-
-int
-store_contact_add(struct store *st, struct store_contact *c)
-{
-    struct store_contact_cols cols = { 0 };
-    uint8_t name_idx[32];
-    uint8_t member_idx[32];
-    int rc = store_contact_check(c);
-
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    for (int attempt = 0; attempt < 4; attempt++) {
-        sqlite3_stmt *s = store_stmt(st, S_CONTACT_ADD);
-        int sqlrc;
-
-        do {
-            randombytes_buf(&c->id, sizeof c->id);
-            c->id &= INT64_MAX;
-        } while (c->id == 0);
-        store_contact_bind(st, s, c, &cols, name_idx, member_idx);
-        sqlrc = sqlite3_step(s);
-        if (sqlrc != SQLITE_DONE) {
-            sqlrc = sqlite3_reset(s);
-        }
-        store_done(s);
-        store_contact_cols_free(&cols);
-        if (sqlrc != SQLITE_CONSTRAINT_PRIMARYKEY) {
-            rc = sqlrc == SQLITE_DONE ? KITH_OK : store_rc(sqlrc);
-            break;
-        }
-        rc = KITH_ESTORE; /* an id collision: draw again */
-    }
-    if (rc != KITH_OK) {
-        c->id = 0;
-    }
-    return rc;
-}
-
-int
-store_contact_update(struct store *st, const struct store_contact *c)
-{
-    struct store_contact_cols cols = { 0 };
-    uint8_t name_idx[32];
-    uint8_t member_idx[32];
-    sqlite3_stmt *s;
-    int rc = store_contact_check(c);
-
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    s = store_stmt(st, S_CONTACT_UPDATE);
-    store_contact_bind(st, s, c, &cols, name_idx, member_idx);
-    rc = store_changed(st, store_exec_stmt(s));
-    store_contact_cols_free(&cols);
-    return rc;
-}
-
-/* Decode the current row of a CONTACT_COLS query. */
-static int
-store_contact_row(const struct store *st, sqlite3_stmt *s, struct store_contact *c)
-{
-    uint8_t rowkey[8];
-    uint8_t *name = NULL, *pub = NULL, *ep = NULL;
-    size_t name_cap = 0, pub_len = 0, ep_cap = 0, name_len = 0, ep_len = 0;
-    int64_t id, state, verified, trust, created;
-    int rc = KITH_ECORRUPT;
-
-    memset(c, 0, sizeof *c);
-    if (!store_col_int(s, 0, 1, INT64_MAX, &id) || !store_col_int(s, 1, 0, 1, &state) ||
-        !store_col_int(s, 2, 0, 1, &verified) || !store_col_int(s, 3, 0, 3, &trust) ||
-        !store_col_int(s, 4, INT64_MIN, INT64_MAX, &created)) {
-        goto out;
-    }
-    store_be64(rowkey, id);
-    rc = store_unseal_padded(st, STORE_T_CONTACT, "name", rowkey, 8, s, 5, KITH_NAME_MAX, &name,
-                             &name_cap, &name_len);
-    if (rc == KITH_OK) {
-        rc = store_unseal(st, STORE_T_CONTACT, "pub", rowkey, 8, s, 6, STORE_PUB_PLAIN, &pub,
-                          &pub_len);
-    }
-    if (rc == KITH_OK) {
-        rc = store_unseal_padded(st, STORE_T_CONTACT, "endpoints", rowkey, 8, s, 7, STORE_EP_PLAIN,
-                                 &ep, &ep_cap, &ep_len);
-    }
-    if (rc == KITH_OK && (pub_len != STORE_PUB_PLAIN || name_len == 0)) {
-        rc = KITH_ECORRUPT;
-    }
-    if (rc == KITH_OK) {
-        rc = store_ep_decode(ep, ep_len, c);
-    }
-    if (rc != KITH_OK) {
-        goto out;
-    }
-    c->id = id;
-    memcpy(c->name, name, name_len);
-    store_pub_decode(pub, c);
-    c->state = (int)state;
-    c->verified = verified != 0;
-    c->trust = (int)trust;
-    c->created_at = created;
-out:
-    store_wipe_free(name, name_cap);
-    store_wipe_free(pub, pub_len);
-    store_wipe_free(ep, ep_cap);
-    if (rc != KITH_OK) {
-        memset(c, 0, sizeof *c);
-    }
-    return rc;
-}
-
-static int
-store_contact_one(struct store *st, sqlite3_stmt *s, struct store_contact *c)
-{
-    int rc = store_step_row(s);
-
-    if (rc == KITH_OK) {
-        rc = store_contact_row(st, s, c);
-    } else {
-        memset(c, 0, sizeof *c);
-    }
-    store_done(s);
-    return rc;
-}
-
-int
-store_contact_by_id(struct store *st, int64_t id, struct store_contact *c)
-{
-    sqlite3_stmt *s = store_stmt(st, S_CONTACT_BY_ID);
-
-    sqlite3_bind_int64(s, 1, id);
-    return store_contact_one(st, s, c);
-}
-
-int
-store_contact_by_name(struct store *st, const char *name, struct store_contact *c)
-{
-    uint8_t name_idx[32];
-    sqlite3_stmt *s;
-    size_t len;
-
-    if (name == NULL || (len = strlen(name)) == 0 || len > KITH_NAME_MAX) {
-        memset(c, 0, sizeof *c);
-        return KITH_ENOTFOUND;
-    }
-    store_name_index(st, name, len, name_idx);
-    s = store_stmt(st, S_CONTACT_BY_NAME);
-    sqlite3_bind_blob(s, 1, name_idx, sizeof name_idx, SQLITE_STATIC);
-    return store_contact_one(st, s, c);
-}
-
-int
-store_contact_by_member(struct store *st, const uint8_t member_id[IDENTITY_MEMBER_ID],
-                        struct store_contact *c)
-{
-    uint8_t member_idx[32];
-    sqlite3_stmt *s;
-
-    store_index(st, STORE_IDX_MEMBER, member_id, IDENTITY_MEMBER_ID, member_idx);
-    s = store_stmt(st, S_CONTACT_BY_MEMBER);
-    sqlite3_bind_blob(s, 1, member_idx, sizeof member_idx, SQLITE_STATIC);
-    return store_contact_one(st, s, c);
-}
-
-static int
-store_contact_cmp(const void *a, const void *b)
-{
-    const struct store_contact *x = a;
-    const struct store_contact *y = b;
-    int d = strcasecmp(x->name, y->name);
-
-    if (d != 0) {
-        return d;
-    }
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-int
-store_contacts_list(struct store *st, struct store_contact **out, size_t *n)
-{
-    sqlite3_stmt *s = store_stmt(st, S_CONTACT_ALL);
-    struct store_contact *list = NULL;
-    size_t count = 0, cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    while ((rc = store_step_row(s)) == KITH_OK) {
-        if (count == cap) {
-            cap = cap == 0 ? 8 : cap * 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        rc = store_contact_row(st, s, &list[count]);
-        if (rc != KITH_OK) {
-            break;
-        }
-        count++;
-    }
-    store_done(s);
-    if (rc != KITH_ENOTFOUND) {
-        free(list);
-        return rc;
-    }
-    if (count > 1) {
-        qsort(list, count, sizeof *list, store_contact_cmp);
-    }
-    *out = list;
-    *n = count;
-    return KITH_OK;
-}
-
-/* ---- invites ---- */
-
-static void
-store_invite_rowkey(uint32_t invite_id, uint8_t rowkey[8])
-{
-    store_be64(rowkey, (int64_t)invite_id);
-}
-
-static int
-store_invite_write(struct store *st, enum store_stmt which, const struct store_invite *inv)
-{
-    uint8_t rowkey[8];
-    uint8_t keys[STORE_INVITE_PLAIN];
-    uint8_t *sealed;
-    size_t sealed_len = 0;
-    sqlite3_stmt *s = store_stmt(st, which);
-    int rc;
-
-    if (inv->state < STORE_INVITE_ISSUED || inv->state > STORE_INVITE_REVOKED) {
-        return KITH_EINVAL;
-    }
-    store_invite_rowkey(inv->invite_id, rowkey);
-    memcpy(keys, inv->inv_sk, 32);
-    memcpy(keys + 32, inv->inv_pk, 32);
-    memcpy(keys + 64, inv->secret, 32);
-    sealed = store_seal(st, STORE_T_INVITE, "keys", rowkey, 8, keys, sizeof keys, &sealed_len);
-    sodium_memzero(keys, sizeof keys);
-    sqlite3_bind_int64(s, 1, inv->invite_id);
-    sqlite3_bind_int(s, 2, inv->state);
-    if (which == S_INV_ADD) {
-        sqlite3_bind_int64(s, 3, inv->expires_at);
-        sqlite3_bind_blob(s, 4, sealed, (int)sealed_len, SQLITE_STATIC);
-        rc = store_exec_stmt(s);
-    } else {
-        sqlite3_bind_blob(s, 3, sealed, (int)sealed_len, SQLITE_STATIC);
-        rc = store_changed(st, store_exec_stmt(s));
-    }
-    free(sealed);
-    return rc;
-}
-
-int
-store_invite_add(struct store *st, const struct store_invite *inv)
-{
-    return store_invite_write(st, S_INV_ADD, inv);
-}
-
-int
-store_invite_get(struct store *st, uint32_t invite_id, struct store_invite *inv)
-{
-    sqlite3_stmt *s = store_stmt(st, S_INV_GET);
-    uint8_t rowkey[8];
-    uint8_t *keys = NULL;
-    size_t keys_len = 0;
-    int64_t id, state, expires;
-    int rc;
-
-    memset(inv, 0, sizeof *inv);
-    sqlite3_bind_int64(s, 1, invite_id);
-    rc = store_step_row(s);
-    if (rc != KITH_OK) {
-        goto out;
-    }
-    if (!store_col_int(s, 0, invite_id, invite_id, &id) || !store_col_int(s, 1, 0, 2, &state) ||
-        !store_col_int(s, 2, 0, UINT32_MAX, &expires)) {
-        rc = KITH_ECORRUPT;
-        goto out;
-    }
-    store_invite_rowkey(invite_id, rowkey);
-    rc = store_unseal(st, STORE_T_INVITE, "keys", rowkey, 8, s, 3, STORE_INVITE_PLAIN, &keys,
-                      &keys_len);
-    if (rc == KITH_OK && keys_len != STORE_INVITE_PLAIN) {
-        rc = KITH_ECORRUPT;
-    }
-    if (rc != KITH_OK) {
-        goto out;
-    }
-    inv->invite_id = invite_id;
-    inv->state = (int)state;
-    inv->expires_at = (uint32_t)expires;
-    memcpy(inv->inv_sk, keys, 32);
-    memcpy(inv->inv_pk, keys + 32, 32);
-    memcpy(inv->secret, keys + 64, 32);
-out:
-    store_done(s);
-    store_wipe_free(keys, keys_len);
-    return rc;
-}
-
-int
-store_invite_set_state(struct store *st, uint32_t invite_id, int state)
-{
-    struct store_invite inv;
-    int rc;
-
-    if (state < STORE_INVITE_ISSUED || state > STORE_INVITE_REVOKED) {
-        return KITH_EINVAL;
-    }
-    rc = store_op_begin(st);
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    rc = store_invite_get(st, invite_id, &inv);
-    if (rc == KITH_OK) {
-        inv.state = state;
-        if (state != STORE_INVITE_ISSUED) {
-            sodium_memzero(inv.inv_sk, sizeof inv.inv_sk); /* one-time key: gone once spent */
-        }
-        rc = store_invite_write(st, S_INV_SET, &inv);
-    }
-    sodium_memzero(&inv, sizeof inv);
-    return store_op_end(st, rc);
-}
-
-int
-store_invites_open(struct store *st, uint32_t now_s, size_t *n)
-{
-    sqlite3_stmt *s = store_stmt(st, S_INV_OPEN);
-    int64_t count = 0;
-    int rc;
-
-    *n = 0;
-    sqlite3_bind_int64(s, 1, now_s);
-    rc = store_step_row(s);
-    if (rc == KITH_OK && !store_col_int(s, 0, 0, INT64_MAX, &count)) {
-        rc = KITH_ECORRUPT;
-    }
-    store_done(s);
-    if (rc == KITH_OK) {
-        *n = (size_t)count;
-    }
-    return rc;
-}
-
-/* ---- sessions and replay tables ---- */
-
-int
-store_session_save(struct store *st, int64_t contact_id, const struct session *sess)
-{
-    uint8_t rowkey[8];
-    uint8_t *plain = NULL;
-    uint8_t *sealed = NULL;
-    size_t plain_len = 0;
-    size_t sealed_len = 0;
-    sqlite3_stmt *s;
-    int rc;
-
-    if (sess == NULL) {
-        return KITH_EINVAL;
-    }
-    store_be64(rowkey, contact_id);
-    session_serialize(sess, &plain, &plain_len);
-    if (plain_len > STORE_SESSION_MAX) {
-        store_wipe_free(plain, plain_len);
-        return KITH_ETOOBIG;
-    }
-    sealed = store_seal(st, STORE_T_SESSION, "state", rowkey, 8, plain, plain_len, &sealed_len);
-    store_wipe_free(plain, plain_len);
-    s = store_stmt(st, S_SESS_SAVE);
-    sqlite3_bind_int64(s, 1, contact_id);
-    sqlite3_bind_blob(s, 2, sealed, (int)sealed_len, SQLITE_STATIC);
-    rc = store_exec_stmt(s);
-    free(sealed);
-    return rc;
-}
-
-int
-store_session_load(struct store *st, int64_t contact_id, struct session **out)
-{
-    sqlite3_stmt *s = store_stmt(st, S_SESS_LOAD);
-    uint8_t rowkey[8];
-    uint8_t *plain = NULL;
-    size_t plain_len = 0;
-    int rc;
-
-    *out = NULL;
-    sqlite3_bind_int64(s, 1, contact_id);
-    rc = store_step_row(s);
-    if (rc == KITH_OK) {
-        store_be64(rowkey, contact_id);
-        rc = store_unseal(st, STORE_T_SESSION, "state", rowkey, 8, s, 0, STORE_SESSION_MAX, &plain,
-                          &plain_len);
-    }
-    if (rc == KITH_OK && session_parse(plain, plain_len, out) != KITH_OK) {
-        rc = KITH_ECORRUPT;
-    }
-    store_done(s);
-    store_wipe_free(plain, plain_len);
-    return rc;
-}
-
-int
-store_seen_ek(struct store *st, const uint8_t ek[32], int64_t now_s)
-{
-    uint8_t ek_idx[32];
-    sqlite3_stmt *s = store_stmt(st, S_EK_ADD);
-    int rc;
-
-    store_index(st, STORE_IDX_EK, ek, 32, ek_idx);
-    sqlite3_bind_blob(s, 1, ek_idx, sizeof ek_idx, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_s);
-    rc = store_exec_stmt(s);
-    if (rc == KITH_OK && sqlite3_changes(st->db) == 0) {
-        rc = KITH_EREPLAY;
-    }
-    return rc;
-}
-
-int
-store_seen_add(struct store *st, const uint8_t msg_id[16], int64_t now_s)
-{
-    sqlite3_stmt *s = store_stmt(st, S_SEEN_ADD);
-
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now_s);
-    return store_exec_stmt(s);
-}
-
-bool
-store_seen_has(struct store *st, const uint8_t msg_id[16])
-{
-    sqlite3_stmt *s = store_stmt(st, S_SEEN_HAS);
-    bool has;
-
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    has = sqlite3_step(s) == SQLITE_ROW;
-    store_done(s);
-    return has;
-}
-
-/* ---- messages ---- */
-
-int
-store_msg_add(struct store *st, const struct store_msg *m)
-{
-    uint8_t *sealed = NULL;
-    size_t sealed_len = 0;
-    sqlite3_stmt *s;
-    int rc;
-
-    if (m == NULL || (m->text == NULL && m->text_len != 0) || m->state < STORE_MSG_QUEUED ||
-        m->state > STORE_MSG_EXPIRED || m->lamport >= (uint64_t)INT64_MAX ||
-        m->sender_seq > (uint64_t)INT64_MAX) {
-        return KITH_EINVAL;
-    }
-    if (m->text_len > KITH_BODY_MAX) {
-        return KITH_ETOOBIG;
-    }
-    sealed = store_seal_padded(st, STORE_T_MSG, "body", m->msg_id, 16, m->text, m->text_len,
-                               &sealed_len);
-    s = store_stmt(st, S_MSG_ADD);
-    sqlite3_bind_blob(s, 1, m->msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, m->contact_id);
-    sqlite3_bind_int(s, 3, m->outgoing ? 1 : 0);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)m->lamport);
-    sqlite3_bind_int64(s, 5, (sqlite3_int64)m->sender_seq);
-    sqlite3_bind_int64(s, 6, m->ts_ms);
-    sqlite3_bind_int(s, 7, m->state);
-    sqlite3_bind_int64(s, 8, m->release_at);
-    sqlite3_bind_int(s, 9, m->flags);
-    sqlite3_bind_blob(s, 10, sealed, (int)sealed_len, SQLITE_STATIC);
-    rc = store_exec_stmt(s);
-    free(sealed);
-    return rc;
-}
-
-int
-store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state)
-{
-    sqlite3_stmt *s;
-
-    if (state < STORE_MSG_QUEUED || state > STORE_MSG_EXPIRED) {
-        return KITH_EINVAL;
-    }
-    s = store_stmt(st, S_MSG_STATE);
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, state);
-    return store_changed(st, store_exec_stmt(s));
-}
-
-/* Decode the current row of a MSG_COLS query into m (text malloc'd). */
-static int
-store_msg_row(const struct store *st, sqlite3_stmt *s, struct store_msg *m)
-{
-    uint8_t *pt = NULL;
-    size_t pt_cap = 0, len = 0;
-    int64_t contact_id, outgoing, lamport, seq, ts, state, release_at, flags;
-    int rc;
-
-    memset(m, 0, sizeof *m);
-    if (!store_col_blob(s, 0, m->msg_id, 16) ||
-        !store_col_int(s, 1, INT64_MIN, INT64_MAX, &contact_id) ||
-        !store_col_int(s, 2, 0, 1, &outgoing) || !store_col_int(s, 3, 0, INT64_MAX, &lamport) ||
-        !store_col_int(s, 4, 0, INT64_MAX, &seq) ||
-        !store_col_int(s, 5, INT64_MIN, INT64_MAX, &ts) ||
-        !store_col_int(s, 6, STORE_MSG_QUEUED, STORE_MSG_EXPIRED, &state) ||
-        !store_col_int(s, 7, INT64_MIN, INT64_MAX, &release_at) ||
-        !store_col_int(s, 8, 0, UINT16_MAX, &flags)) {
-        memset(m, 0, sizeof *m);
-        return KITH_ECORRUPT;
-    }
-    rc = store_unseal_padded(st, STORE_T_MSG, "body", m->msg_id, 16, s, 9, KITH_BODY_MAX, &pt,
-                             &pt_cap, &len);
-    if (rc != KITH_OK) {
-        memset(m, 0, sizeof *m);
-        return rc;
-    }
-    m->contact_id = contact_id;
-    m->outgoing = outgoing != 0;
-    m->lamport = (uint64_t)lamport;
-    m->sender_seq = (uint64_t)seq;
-    m->ts_ms = ts;
-    m->state = (int)state;
-    m->release_at = release_at;
-    m->flags = (uint16_t)flags;
-    m->text = xmalloc(len + 1);
-    memcpy(m->text, pt, len + 1);
-    m->text_len = len;
-    store_wipe_free(pt, pt_cap);
-    return KITH_OK;
-}
-
-int
-store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m)
-{
-    sqlite3_stmt *s = store_stmt(st, S_MSG_GET);
-    int rc;
-
-    memset(m, 0, sizeof *m);
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    rc = store_step_row(s);
-    if (rc == KITH_OK) {
-        rc = store_msg_row(st, s, m);
-    }
-    store_done(s);
-    return rc;
-}
-
-int
-store_msg_log(struct store *st, int64_t contact_id, size_t limit, uint64_t before_lamport,
-              struct store_msg **out, size_t *n)
-{
-    sqlite3_stmt *s = store_stmt(st, S_MSG_LOG);
-    struct store_msg *list = NULL;
-    size_t count = 0, cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    sqlite3_bind_int64(s, 1, contact_id);
-    sqlite3_bind_int64(s, 2,
-                       before_lamport == 0 || before_lamport > (uint64_t)INT64_MAX
-                           ? INT64_MAX
-                           : (sqlite3_int64)before_lamport);
-    sqlite3_bind_int64(s, 3, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit);
-    while ((rc = store_step_row(s)) == KITH_OK) {
-        if (count == cap) {
-            cap = cap == 0 ? 16 : cap * 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        rc = store_msg_row(st, s, &list[count]);
-        if (rc != KITH_OK) {
-            break;
-        }
-        count++;
-    }
-    store_done(s);
-    if (rc != KITH_ENOTFOUND) {
-        store_msgs_free(list, count);
-        return rc;
-    }
-    *out = list;
-    *n = count;
-    return KITH_OK;
-}
-
-int
-store_msg_counts(struct store *st, size_t *queued, size_t *held)
-{
-    sqlite3_stmt *s = store_stmt(st, S_MSG_COUNTS);
-    int64_t q = 0, h = 0;
-    int rc;
-
-    *queued = 0;
-    *held = 0;
-    rc = store_step_row(s);
-    if (rc == KITH_OK &&
-        (!store_col_int(s, 0, 0, INT64_MAX, &q) || !store_col_int(s, 1, 0, INT64_MAX, &h))) {
-        rc = KITH_ECORRUPT;
-    }
-    store_done(s);
-    if (rc == KITH_OK) {
-        *queued = (size_t)q;
-        *held = (size_t)h;
-    }
-    return rc;
-}
-
-void
-store_msg_free(struct store_msg *m)
-{
-    if (m != NULL && m->text != NULL) {
-        sodium_memzero(m->text, m->text_len);
-        free(m->text);
-        m->text = NULL;
-        m->text_len = 0;
-    }
-}
-
-void
-store_msgs_free(struct store_msg *m, size_t n)
-{
-    if (m == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        store_msg_free(&m[i]);
-    }
-    free(m);
-}
-
-/* ---- counters ---- */
-
-int
-store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out)
-{
-    sqlite3_stmt *s;
-    int64_t v = 0;
-    int rc;
-
-    *out = 0;
-    if (seen >= (uint64_t)INT64_MAX - 1) {
-        return KITH_EINVAL; /* nobody honest gets near 2^63 */
-    }
-    s = store_stmt(st, S_LAMPORT);
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)seen);
-    rc = store_step_row(s);
-    if (rc == KITH_ENOTFOUND) {
-        rc = KITH_ECORRUPT; /* the counter row is missing */
-    }
-    if (rc == KITH_OK && !store_col_int(s, 0, 1, INT64_MAX - 1, &v)) {
-        rc = KITH_ECORRUPT;
-    }
-    if (rc == KITH_OK) {
-        rc = sqlite3_step(s) == SQLITE_DONE ? KITH_OK : store_rc(sqlite3_reset(s));
-    }
-    store_done(s);
-    if (rc == KITH_OK) {
-        *out = (uint64_t)v;
-    }
-    return rc;
-}
-
-int
-store_next_seq(struct store *st, int64_t contact_id, uint64_t *seq, uint8_t prev_msg_id[16])
-{
-    sqlite3_stmt *s = store_stmt(st, S_CONV_GET);
-    int64_t last = 0;
-    int rc;
-
-    *seq = 0;
-    memset(prev_msg_id, 0, 16);
-    sqlite3_bind_int64(s, 1, contact_id);
-    rc = store_step_row(s);
-    if (rc == KITH_ENOTFOUND) {
-        rc = KITH_OK; /* nothing sent yet: seq 1, no previous message */
-    } else if (rc == KITH_OK && (!store_col_int(s, 0, 0, INT64_MAX - 1, &last) ||
-                                 !store_col_blob(s, 1, prev_msg_id, 16))) {
-        memset(prev_msg_id, 0, 16);
-        rc = KITH_ECORRUPT;
-    }
-    store_done(s);
-    if (rc == KITH_OK) {
-        *seq = (uint64_t)last + 1;
-    }
-    return rc;
-}
-
-int
-store_set_last_sent(struct store *st, int64_t contact_id, uint64_t seq, const uint8_t msg_id[16])
-{
-    sqlite3_stmt *s;
-
-    if (seq >= (uint64_t)INT64_MAX) {
-        return KITH_EINVAL;
-    }
-    s = store_stmt(st, S_CONV_SET);
-    sqlite3_bind_int64(s, 1, contact_id);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
-    sqlite3_bind_blob(s, 3, msg_id, 16, SQLITE_STATIC);
-    return store_exec_stmt(s);
-}
-
-/* ---- outbox ---- */
-
-int
-store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
-                 const uint8_t *frame, size_t frame_len, int64_t next_at_ms)
-{
-    uint8_t *sealed;
-    size_t sealed_len = 0;
-    sqlite3_stmt *s;
-    int rc;
-
-    if (frame == NULL || frame_len == 0) {
-        return KITH_EINVAL;
-    }
-    if (frame_len > KITH_MAXMSGSIZE) {
-        return KITH_ETOOBIG;
-    }
-    sealed = store_seal(st, STORE_T_OUTBOX, "frame", msg_id, 16, frame, frame_len, &sealed_len);
-    s = store_stmt(st, S_OB_ADD);
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, contact_id);
-    sqlite3_bind_int64(s, 3, next_at_ms);
-    sqlite3_bind_blob(s, 4, sealed, (int)sealed_len, SQLITE_STATIC);
-    rc = store_exec_stmt(s);
-    free(sealed);
-    return rc;
-}
-
-static int
-store_outbox_row(const struct store *st, sqlite3_stmt *s, struct store_outbox *o)
-{
-    int64_t contact_id, attempts, next_at;
-    size_t len = 0;
-    int rc;
-
-    memset(o, 0, sizeof *o);
-    if (!store_col_blob(s, 0, o->msg_id, 16) ||
-        !store_col_int(s, 1, INT64_MIN, INT64_MAX, &contact_id) ||
-        !store_col_int(s, 2, 0, UINT32_MAX, &attempts) ||
-        !store_col_int(s, 3, INT64_MIN, INT64_MAX, &next_at)) {
-        memset(o, 0, sizeof *o);
-        return KITH_ECORRUPT;
-    }
-    rc = store_unseal(st, STORE_T_OUTBOX, "frame", o->msg_id, 16, s, 4, KITH_MAXMSGSIZE, &o->frame,
-                      &len);
-    if (rc == KITH_OK && len == 0) {
-        free(o->frame);
-        rc = KITH_ECORRUPT;
-    }
-    if (rc != KITH_OK) {
-        memset(o, 0, sizeof *o);
-        return rc;
-    }
-    o->frame_len = len;
-    o->contact_id = contact_id;
-    o->attempts = (uint32_t)attempts;
-    o->next_at_ms = next_at;
-    return KITH_OK;
-}
-
-int
-store_outbox_due(struct store *st, int64_t contact_id, int64_t now_ms, size_t max,
-                 struct store_outbox **out, size_t *n)
-{
-    sqlite3_stmt *s = store_stmt(st, contact_id > 0 ? S_OB_DUE_ONE : S_OB_DUE_ALL);
-    struct store_outbox *list = NULL;
-    size_t count = 0, cap = 0;
-    int rc;
-
-    *out = NULL;
-    *n = 0;
-    if (max == 0) {
-        return KITH_OK;
-    }
-    if (contact_id > 0) {
-        sqlite3_bind_int64(s, 1, contact_id);
-    }
-    sqlite3_bind_int64(s, 2, now_ms);
-    sqlite3_bind_int64(s, 3, max > (size_t)INT64_MAX ? -1 : (sqlite3_int64)max);
-    while ((rc = store_step_row(s)) == KITH_OK) {
-        if (count == cap) {
-            cap = cap == 0 ? 8 : cap * 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        rc = store_outbox_row(st, s, &list[count]);
-        if (rc != KITH_OK) {
-            break;
-        }
-        count++;
-    }
-    store_done(s);
-    if (rc != KITH_ENOTFOUND) {
-        store_outbox_free(list, count);
-        return rc;
-    }
-    *out = list;
-    *n = count;
-    return KITH_OK;
-}
-
-int
-store_outbox_reschedule(struct store *st, const uint8_t msg_id[16], uint32_t attempts,
-                        int64_t next_at_ms)
-{
-    sqlite3_stmt *s = store_stmt(st, S_OB_RESCHED);
-
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, attempts);
-    sqlite3_bind_int64(s, 3, next_at_ms);
-    return store_changed(st, store_exec_stmt(s));
-}
-
-int
-store_outbox_wake(struct store *st, int64_t contact_id)
-{
-    sqlite3_stmt *s = store_stmt(st, S_OB_WAKE);
-
-    sqlite3_bind_int64(s, 1, contact_id);
-    return store_exec_stmt(s);
-}
-
-int
-store_outbox_remove(struct store *st, const uint8_t msg_id[16])
-{
-    sqlite3_stmt *s = store_stmt(st, S_OB_REMOVE);
-
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    return store_changed(st, store_exec_stmt(s));
-}
-
-int
-store_outbox_next_at(struct store *st, int64_t *next_at_ms)
-{
-    sqlite3_stmt *s = store_stmt(st, S_OB_NEXT);
-    int64_t v = 0;
-    int rc;
-
-    *next_at_ms = 0;
-    rc = store_step_row(s);
-    if (rc == KITH_OK && sqlite3_column_type(s, 0) == SQLITE_NULL) {
-        rc = KITH_ENOTFOUND;
-    } else if (rc == KITH_OK && !store_col_int(s, 0, INT64_MIN, INT64_MAX, &v)) {
-        rc = KITH_ECORRUPT;
-    }
-    store_done(s);
-    if (rc == KITH_OK) {
-        *next_at_ms = v;
-    }
-    return rc;
-}
-
-void
-store_outbox_free(struct store_outbox *o, size_t n)
-{
-    if (o == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        free(o[i].frame);
-    }
-    free(o);
 }

@@ -108,6 +108,18 @@ KITH_NODISCARD int store_contact_by_member(struct store *st,
 /* All contacts ordered by name; *out malloc'd (free with free()). */
 KITH_NODISCARD int store_contacts_list(struct store *st, struct store_contact **out, size_t *n);
 
+/* Boundary rule sets per contact, sealed: the rules we set for them (STORE_RULES_OURS) and the
+ * told subset they sent us in their boundary notice (STORE_RULES_TOLD). Bytes are opaque here
+ * (boundary_rules_encode). set: len 0 removes the set. get: *buf malloc'd (free with
+ * store_rules_free), KITH_ENOTFOUND when none is stored or no such contact. */
+enum store_rules_kind { STORE_RULES_OURS = 0, STORE_RULES_TOLD = 1 };
+#define STORE_RULES_MAX 8192
+KITH_NODISCARD int store_rules_set(struct store *st, int64_t contact_id, enum store_rules_kind kind,
+                                   const uint8_t *buf, size_t len);
+KITH_NODISCARD int store_rules_get(struct store *st, int64_t contact_id, enum store_rules_kind kind,
+                                   uint8_t **buf, size_t *len);
+void store_rules_free(uint8_t *buf, size_t len); /* wipes, then frees; NULL-safe */
+
 /* Invites we issued. */
 enum store_invite_state { STORE_INVITE_ISSUED = 0, STORE_INVITE_USED = 1, STORE_INVITE_REVOKED = 2 };
 struct store_invite {
@@ -160,6 +172,15 @@ struct store_msg {
     uint16_t flags;     /* envelope flags */
     char *text;         /* NUL-terminated, malloc'd in results */
     size_t text_len;
+    /* Boundaries (incoming): when it became visible (0 while held), the boundary_reason that
+     * held/folded it, and whether it waits in (or was released as) a rate digest. */
+    int64_t visible_at;
+    int reason;
+    bool is_digest;
+    /* Outgoing: what the receiver's receipt told (a receipt_tell, 0 = none yet) and its time.
+     * Incoming: what our receipt told the sender, so a repeated receipt says the same. */
+    int tell;
+    int64_t tell_at;
 };
 /* KITH_EEXISTS if msg_id already present. */
 KITH_NODISCARD int store_msg_add(struct store *st, const struct store_msg *m);
@@ -172,6 +193,31 @@ KITH_NODISCARD int store_msg_log(struct store *st, int64_t contact_id, size_t li
                                  uint64_t before_lamport, struct store_msg **out, size_t *n);
 /* Counts of outgoing messages not yet delivered, and held incoming ones. */
 KITH_NODISCARD int store_msg_counts(struct store *st, size_t *queued, size_t *held);
+/* When incoming messages of one contact (contact_id > 0) or of everyone (0) became visible,
+ * at or after since (unix seconds), oldest first; a digest released together counts once.
+ * *out malloc'd (free()); NULL when n is 0. */
+KITH_NODISCARD int store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since,
+                                           int64_t **out, size_t *n);
+/* HELD incoming messages of one contact (> 0) or all (0), per contact in the sender's order.
+ * Free with store_msgs_free. */
+KITH_NODISCARD int store_msg_held(struct store *st, int64_t contact_id, struct store_msg **out,
+                                  size_t *n);
+/* Earliest release_at of HELD incoming messages; KITH_ENOTFOUND when none is held. */
+KITH_NODISCARD int store_msg_next_release(struct store *st, int64_t *release_at);
+/* A boundary decision about a stored message: its new state, reason, release and visibility. */
+struct store_disposition {
+    int state;          /* enum store_msg_state */
+    int reason;         /* enum boundary_reason (0 = none) */
+    int64_t release_at; /* HELD: when to look again; else 0 */
+    int64_t visible_at; /* when it became visible; 0 while held */
+    bool is_digest;
+};
+/* Set the disposition of one message. KITH_ENOTFOUND when no such message. */
+KITH_NODISCARD int store_msg_release(struct store *st, const uint8_t msg_id[16],
+                                     const struct store_disposition *d);
+/* Record a receipt's tell (a receipt_tell) and time on an outgoing message. */
+KITH_NODISCARD int store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell,
+                                      int64_t tell_at);
 void store_msg_free(struct store_msg *m); /* frees text */
 void store_msgs_free(struct store_msg *m, size_t n);
 
@@ -206,5 +252,50 @@ KITH_NODISCARD int store_outbox_remove(struct store *st, const uint8_t msg_id[16
 /* Earliest next_at_ms, or KITH_ENOTFOUND when the outbox is empty. */
 KITH_NODISCARD int store_outbox_next_at(struct store *st, int64_t *next_at_ms);
 void store_outbox_free(struct store_outbox *o, size_t n);
+
+
+/* Repair replicas (DOMAIN.md §2.5; core/store_repair.c), sealed per contact and repair id: the
+ * serialised replica (repair_serialize bytes, opaque here), or, after the person chose "keep
+ * only the agreement", that text alone. The engine keeps at most one open row per contact.
+ * deadline: unix seconds of the replica's next timer, 0 = none. Results are copies: release
+ * them with store_repair_clear (wipes). */
+#define STORE_REPAIR_MAX 40960
+#define STORE_REPAIR_TEXT_MAX 2048
+#define STORE_REPAIR_DUE_MAX 16
+struct store_repair {
+    uint8_t repair_id[16];
+    int64_t contact_id;
+    bool is_open;
+    int64_t deadline;
+    uint8_t *state; /* NULL when only the agreement is kept */
+    size_t state_len;
+    char *agreement; /* NULL unless only the agreement is kept */
+};
+struct store_repair_ref {
+    int64_t contact_id;
+    uint8_t repair_id[16];
+};
+/* Insert or replace a replica (KITH_ENOTFOUND: the id belongs to another contact). */
+KITH_NODISCARD int store_repair_put(struct store *st, int64_t contact_id,
+                                    const uint8_t repair_id[16], bool is_open, int64_t deadline,
+                                    const uint8_t *state, size_t len);
+/* The contact's open replica, else (open_only false) the most recently changed one. */
+KITH_NODISCARD int store_repair_latest(struct store *st, int64_t contact_id, bool open_only,
+                                       struct store_repair *r);
+KITH_NODISCARD int store_repair_get(struct store *st, int64_t contact_id,
+                                    const uint8_t repair_id[16], struct store_repair *r);
+/* A closed replica shrinks to its agreement text ("Keep only the agreement"). */
+KITH_NODISCARD int store_repair_keep_agreement(struct store *st, int64_t contact_id,
+                                               const uint8_t repair_id[16],
+                                               const char *agreement);
+/* "Delete my copy". KITH_ENOTFOUND when no such row. */
+KITH_NODISCARD int store_repair_delete(struct store *st, int64_t contact_id,
+                                       const uint8_t repair_id[16]);
+/* Open replicas whose timer is due (0 < deadline <= now_s), earliest first. */
+KITH_NODISCARD int store_repair_due(struct store *st, int64_t now_s,
+                                    struct store_repair_ref out[STORE_REPAIR_DUE_MAX], size_t *n);
+/* Earliest timer of the open replicas; KITH_ENOTFOUND when none is set. */
+KITH_NODISCARD int store_repair_next_deadline(struct store *st, int64_t *at);
+void store_repair_clear(struct store_repair *r); /* NULL-safe */
 
 #endif

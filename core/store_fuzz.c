@@ -101,6 +101,15 @@ fuzz_read_everything(struct store *st)
     fuzz_check(store_outbox_next_at(st, &next));
     fuzz_check(store_outbox_due(st, 0, INT64_MAX, 64, &rows, &n));
     store_outbox_free(rows, n);
+    fuzz_check(store_msg_next_release(st, &next));
+    {
+        struct store_msg *held = NULL;
+        int64_t *times = NULL;
+        fuzz_check(store_msg_held(st, 0, &held, &n));
+        store_msgs_free(held, n);
+        fuzz_check(store_msg_visible_since(st, 0, 0, &times, &n));
+        free(times);
+    }
     fuzz_check(store_contacts_list(st, &cs, &n));
     for (size_t i = 0; i < n; i++) {
         struct store_msg *log = NULL;
@@ -113,6 +122,12 @@ fuzz_read_everything(struct store *st)
         fuzz_check(store_contact_by_name(st, cs[i].name, &c));
         fuzz_check(store_session_load(st, cs[i].id, &s));
         session_destroy(s);
+        for (int kind = STORE_RULES_OURS; kind <= STORE_RULES_TOLD; kind++) {
+            uint8_t *rules = NULL;
+            size_t len = 0;
+            fuzz_check(store_rules_get(st, cs[i].id, (enum store_rules_kind)kind, &rules, &len));
+            store_rules_free(rules, len);
+        }
     }
     free(cs);
 }

@@ -559,6 +559,227 @@ contacts_list__orders__by_name(void **state)
     free(list);
 }
 
+/* ---- boundaries: rule sets, visibility, held messages, receipts ---- */
+
+static uint8_t *
+msg_id_of(uint8_t id[16], uint8_t tag, uint32_t n)
+{
+    memset(id, 0, 16);
+    id[0] = tag;
+    id[12] = (uint8_t)(n >> 24);
+    id[13] = (uint8_t)(n >> 16);
+    id[14] = (uint8_t)(n >> 8);
+    id[15] = (uint8_t)n;
+    return id;
+}
+
+static void
+rules__round_trip_sealed__per_contact_and_kind_and_clear(void **state)
+{
+    struct fx *f = *state;
+    const uint8_t ours[] = { 1, 2, 3, 0x51, 0x55 };
+    const uint8_t told[] = { 1, 9 };
+    uint8_t *buf = NULL;
+    size_t len = 99;
+    int64_t a, b;
+
+    fx_create(f);
+    a = add_contact(f->st, "Ann", 1);
+    b = add_contact(f->st, "Bo", 2);
+    assert_int_equal(store_rules_get(f->st, a, STORE_RULES_OURS, &buf, &len), KITH_ENOTFOUND);
+    assert_null(buf);
+    assert_int_equal(len, 0);
+    assert_int_equal(store_rules_set(f->st, a, STORE_RULES_OURS, ours, sizeof ours), KITH_OK);
+    assert_int_equal(store_rules_set(f->st, a, STORE_RULES_TOLD, told, sizeof told), KITH_OK);
+    assert_int_equal(store_rules_set(f->st, 999, STORE_RULES_OURS, ours, sizeof ours),
+                     KITH_ENOTFOUND);
+    fx_reopen(f);
+    assert_int_equal(store_rules_get(f->st, a, STORE_RULES_OURS, &buf, &len), KITH_OK);
+    assert_int_equal(len, sizeof ours);
+    assert_memory_equal(buf, ours, sizeof ours);
+    store_rules_free(buf, len);
+    assert_int_equal(store_rules_get(f->st, a, STORE_RULES_TOLD, &buf, &len), KITH_OK);
+    assert_int_equal(len, sizeof told);
+    assert_memory_equal(buf, told, sizeof told);
+    store_rules_free(buf, len);
+    assert_int_equal(store_rules_get(f->st, b, STORE_RULES_OURS, &buf, &len), KITH_ENOTFOUND);
+    /* Clearing removes the set; the other kind stays. */
+    assert_int_equal(store_rules_set(f->st, a, STORE_RULES_OURS, NULL, 0), KITH_OK);
+    assert_int_equal(store_rules_get(f->st, a, STORE_RULES_OURS, &buf, &len), KITH_ENOTFOUND);
+    assert_int_equal(store_rules_get(f->st, a, STORE_RULES_TOLD, &buf, &len), KITH_OK);
+    store_rules_free(buf, len);
+    assert_int_equal(store_rules_set(f->st, a, STORE_RULES_OURS, NULL, 3), KITH_EINVAL);
+}
+
+static void
+rules__sealed_under_their_contact__fail_to_open_when_moved(void **state)
+{
+    struct fx *f = *state;
+    const uint8_t ours[] = { 7, 7, 7 };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    sqlite3 *db = NULL;
+    char sql[256];
+    int64_t a, b;
+
+    fx_create(f);
+    a = add_contact(f->st, "Ann", 1);
+    b = add_contact(f->st, "Bo", 2);
+    assert_int_equal(store_rules_set(f->st, a, STORE_RULES_OURS, ours, sizeof ours), KITH_OK);
+    store_close(f->st);
+    f->st = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    snprintf(sql, sizeof sql,
+             "UPDATE contact SET told = rules WHERE id = %lld; UPDATE contact SET rules = "
+             "(SELECT rules FROM contact WHERE id = %lld) WHERE id = %lld",
+             (long long)a, (long long)a, (long long)b);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    assert_int_equal(store_rules_get(f->st, a, STORE_RULES_TOLD, &buf, &len), KITH_ECORRUPT);
+    assert_int_equal(store_rules_get(f->st, b, STORE_RULES_OURS, &buf, &len), KITH_ECORRUPT);
+    assert_null(buf);
+}
+
+static void
+msg_visible_since__lists_visible_times__digest_once_scope_one_or_all(void **state)
+{
+    struct fx *f = *state;
+    struct store_disposition d = { 0 };
+    uint8_t id[16];
+    int64_t *times = NULL;
+    size_t n = 99;
+    int64_t a, b;
+
+    fx_create(f);
+    a = add_contact(f->st, "Ann", 1);
+    b = add_contact(f->st, "Bo", 2);
+    for (uint32_t i = 1; i <= 6; i++) {
+        add_msg(f->st, i <= 5 ? a : b, 1, i, i, false, STORE_MSG_HELD, "x");
+    }
+    add_msg(f->st, a, 2, 1, 7, true, STORE_MSG_DELIVERED, "mine");
+    assert_int_equal(store_msg_visible_since(f->st, a, 0, &times, &n), KITH_OK);
+    assert_int_equal(n, 0); /* held ones are not visible */
+    free(times);
+    d.state = STORE_MSG_RECEIVED;
+    d.visible_at = NOW + 30;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 1), &d), KITH_OK);
+    d.visible_at = NOW + 10;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 2), &d), KITH_OK);
+    d.visible_at = NOW + 50; /* three released together as one digest */
+    d.is_digest = true;
+    for (uint32_t i = 3; i <= 5; i++) {
+        assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, i), &d), KITH_OK);
+    }
+    d.is_digest = false;
+    d.visible_at = NOW + 40;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 6), &d), KITH_OK);
+    assert_int_equal(store_msg_visible_since(f->st, a, NOW, &times, &n), KITH_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(times[0], NOW + 10);
+    assert_int_equal(times[1], NOW + 30);
+    assert_int_equal(times[2], NOW + 50);
+    free(times);
+    assert_int_equal(store_msg_visible_since(f->st, a, NOW + 20, &times, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    free(times);
+    assert_int_equal(store_msg_visible_since(f->st, 0, NOW, &times, &n), KITH_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(times[2], NOW + 40);
+    free(times);
+    assert_int_equal(store_msg_visible_since(f->st, b, NOW + 41, &times, &n), KITH_OK);
+    assert_int_equal(n, 0);
+    free(times);
+}
+
+static void
+msg_held__lists_held_in_sender_order__and_next_release_is_the_earliest(void **state)
+{
+    struct fx *f = *state;
+    struct store_disposition d = { 0 };
+    struct store_msg *held = NULL;
+    struct store_msg got;
+    uint8_t id[16];
+    int64_t next = 0;
+    size_t n = 0;
+    int64_t a, b;
+
+    fx_create(f);
+    a = add_contact(f->st, "Ann", 1);
+    b = add_contact(f->st, "Bo", 2);
+    assert_int_equal(store_msg_next_release(f->st, &next), KITH_ENOTFOUND);
+    add_msg(f->st, a, 1, 3, 30, false, STORE_MSG_HELD, "third");
+    add_msg(f->st, a, 1, 1, 10, false, STORE_MSG_HELD, "first");
+    add_msg(f->st, a, 1, 2, 20, false, STORE_MSG_RECEIVED, "shown");
+    add_msg(f->st, b, 1, 4, 5, false, STORE_MSG_HELD, "bo");
+    add_msg(f->st, a, 1, 5, 40, true, STORE_MSG_HELD, "outgoing never counts");
+    d.state = STORE_MSG_HELD;
+    d.reason = 3;
+    d.release_at = NOW + 300;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 3), &d), KITH_OK);
+    d.release_at = NOW + 100;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 1), &d), KITH_OK);
+    d.release_at = NOW + 200;
+    d.is_digest = true;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 4), &d), KITH_OK);
+    assert_int_equal(store_msg_held(f->st, a, &held, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(held[0].text, "first");
+    assert_string_equal(held[1].text, "third");
+    assert_int_equal(held[0].release_at, NOW + 100);
+    assert_int_equal(held[0].reason, 3);
+    assert_int_equal(held[0].visible_at, 0);
+    store_msgs_free(held, n);
+    assert_int_equal(store_msg_held(f->st, 0, &held, &n), KITH_OK);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(held[i].is_digest, strcmp(held[i].text, "bo") == 0);
+    }
+    store_msgs_free(held, n);
+    assert_int_equal(store_msg_next_release(f->st, &next), KITH_OK);
+    assert_int_equal(next, NOW + 100);
+    /* Released: it leaves the held list and gets its visible time. */
+    memset(&d, 0, sizeof d);
+    d.state = STORE_MSG_RECEIVED;
+    d.visible_at = NOW + 100;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 1), &d), KITH_OK);
+    assert_int_equal(store_msg_next_release(f->st, &next), KITH_OK);
+    assert_int_equal(next, NOW + 200);
+    fx_reopen(f);
+    assert_int_equal(store_msg_get(f->st, msg_id_of(id, 1, 1), &got), KITH_OK);
+    assert_int_equal(got.state, STORE_MSG_RECEIVED);
+    assert_int_equal(got.visible_at, NOW + 100);
+    assert_int_equal(got.release_at, 0);
+    store_msg_free(&got);
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 9, 9), &d), KITH_ENOTFOUND);
+    d.state = 42;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 3), &d), KITH_EINVAL);
+}
+
+static void
+msg_set_tell__records_the_receipt_on_an_outgoing_message(void **state)
+{
+    struct fx *f = *state;
+    struct store_msg got;
+    uint8_t id[16];
+    int64_t a;
+
+    fx_create(f);
+    a = add_contact(f->st, "Ann", 1);
+    add_msg(f->st, a, 2, 1, 1, true, STORE_MSG_SENT, "hi");
+    assert_int_equal(store_msg_get(f->st, msg_id_of(id, 2, 1), &got), KITH_OK);
+    assert_int_equal(got.tell, 0);
+    store_msg_free(&got);
+    assert_int_equal(store_msg_set_tell(f->st, id, 2, NOW + 3600), KITH_OK);
+    fx_reopen(f);
+    assert_int_equal(store_msg_get(f->st, id, &got), KITH_OK);
+    assert_int_equal(got.tell, 2);
+    assert_int_equal(got.tell_at, NOW + 3600);
+    store_msg_free(&got);
+    assert_int_equal(store_msg_set_tell(f->st, msg_id_of(id, 7, 7), 1, 0), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_set_tell(f->st, id, -1, 0), KITH_EINVAL);
+}
+
 static void
 invite__round_trips__and_used_wipes_the_secret_key(void **state)
 {
@@ -1060,6 +1281,11 @@ main(void)
         T(contact__update__rewrites_every_field),
         T(contacts_list__orders__by_name),
         T(invite__round_trips__and_used_wipes_the_secret_key),
+        T(rules__round_trip_sealed__per_contact_and_kind_and_clear),
+        T(rules__sealed_under_their_contact__fail_to_open_when_moved),
+        T(msg_visible_since__lists_visible_times__digest_once_scope_one_or_all),
+        T(msg_held__lists_held_in_sender_order__and_next_release_is_the_earliest),
+        T(msg_set_tell__records_the_receipt_on_an_outgoing_message),
         T(session__round_trips__byte_for_byte),
         T(seen__detects__replayed_ephemeral_keys_and_msg_ids),
         T(msg__round_trips__and_counts_queued_and_held),

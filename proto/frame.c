@@ -174,6 +174,23 @@ envelope_check_payload(uint8_t type, const uint8_t *payload, size_t len)
     case ENVELOPE_CONTACT_CARD:
         rc = card_decode(payload, len, &card);
         return rc == KITH_OK ? KITH_OK : KITH_EMALFORMED;
+    case ENVELOPE_RECEIPT:
+        if (len % RECEIPT_BYTES != 0) {
+            return KITH_EMALFORMED;
+        }
+        if (len / RECEIPT_BYTES > FRAME_ACK_ID_MAX) {
+            return KITH_ETOOBIG;
+        }
+        for (size_t off = 0; off < len; off += RECEIPT_BYTES) {
+            uint8_t tell = payload[off + FRAME_ID_BYTES];
+            if (tell < RECEIPT_DELIVERED || tell > RECEIPT_DIGEST_AT) {
+                return KITH_EMALFORMED;
+            }
+        }
+        return KITH_OK;
+    case ENVELOPE_BOUNDARY:
+    case ENVELOPE_REPAIR:
+        return len <= ENVELOPE_OPAQUE_MAX ? KITH_OK : KITH_ETOOBIG;
     default:
         return KITH_EMALFORMED;
     }
@@ -187,7 +204,7 @@ envelope_encode(const struct envelope *e, uint8_t *out, size_t out_cap, size_t *
     int rc;
 
     *out_len = 0;
-    if (e->type < ENVELOPE_TEXT || e->type > ENVELOPE_CONTACT_CARD ||
+    if (e->type < ENVELOPE_TEXT || e->type > ENVELOPE_TYPE_LAST ||
         e->version != FRAME_ENVELOPE_VERSION || (e->payload == NULL && e->payload_len > 0)) {
         return KITH_EINVAL;
     }

@@ -65,7 +65,23 @@ enum envelope_type {
     ENVELOPE_TEXT = 1,         /* payload: UTF-8 text, <= KITH_TEXT_MAX */
     ENVELOPE_ACK = 2,          /* payload: n x 16-byte msg_ids, n <= 256 */
     ENVELOPE_CONTACT_CARD = 3, /* payload: contact card (below) */
+    ENVELOPE_RECEIPT = 4,      /* payload: n x receipt (below), n <= 256: ACK + disposition */
+    ENVELOPE_BOUNDARY = 5,     /* payload: the told subset of a boundary rule set, opaque here */
+    ENVELOPE_REPAIR = 6,       /* payload: one repair step, opaque here */
+    ENVELOPE_TYPE_LAST = ENVELOPE_REPAIR,
 };
+
+/* A receipt: an end-to-end ACK that also says what the receiver's boundaries
+ * did with the message (DOMAIN.md §3 "Acks carry the real disposition"):
+ * 16 msg_id | u8 tell | u64 at (unix seconds, 0 unless tell is HELD_UNTIL or DIGEST_AT). */
+#define RECEIPT_BYTES 25
+enum receipt_tell {
+    RECEIPT_DELIVERED = 1,
+    RECEIPT_HELD_UNTIL = 2,
+    RECEIPT_AWAITING_CONSENT = 3,
+    RECEIPT_DIGEST_AT = 4,
+};
+#define ENVELOPE_OPAQUE_MAX 8192 /* BOUNDARY and REPAIR payloads */
 
 enum envelope_flag {
     ENVELOPE_F_HEAVY = 1 << 0,  /* sender marked it heavy */

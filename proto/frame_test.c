@@ -449,7 +449,7 @@ envelope_decode__rejects__unknown_type_and_version(void **state)
 
     buf[0] = 0;
     assert_int_equal(envelope_decode(buf, len, &got), KITH_EMALFORMED);
-    buf[0] = ENVELOPE_CONTACT_CARD + 1;
+    buf[0] = ENVELOPE_TYPE_LAST + 1;
     assert_int_equal(envelope_decode(buf, len, &got), KITH_EMALFORMED);
     buf[0] = ENVELOPE_TEXT;
     buf[1] = 2;

@@ -20,6 +20,11 @@ static const struct commands_info commands_table[] = {
     { "/help", "/help", "This page. F1 opens it too." },
     { "/lock", "/lock", "Hide the screen and lock (F12 or Esc Esc too)." },
     { "/quit", "/quit", "Close kith. Messages still waiting stay saved." },
+    { "/heavy", "/heavy TEXT", "Send TEXT marked heavy: they may be asked first." },
+    { "/boundary", "/boundary [NAME]", "Your boundaries for NAME: see, add, remove (F3 too)." },
+    { "/show", "/show", "Open the newest folded message here." },
+    { "/consent", "/consent yes|later|no", "Answer: show it now, ask again in an hour, or not now." },
+    { "/repair", "/repair [NAME]", "A guided, gentle way to talk about something that hurt." },
 };
 
 #define COMMANDS_N (sizeof commands_table / sizeof commands_table[0])
@@ -27,6 +32,8 @@ static const struct commands_info commands_table[] = {
 static const enum commands_verb commands_verbs[COMMANDS_N] = {
     COMMANDS_QUERY, COMMANDS_MSG,      COMMANDS_INVITE, COMMANDS_ACCEPT, COMMANDS_VERIFY,
     COMMANDS_NAME,  COMMANDS_CONTACTS, COMMANDS_HELP,   COMMANDS_LOCK,   COMMANDS_QUIT,
+    COMMANDS_HEAVY, COMMANDS_BOUNDARY, COMMANDS_SHOW,   COMMANDS_CONSENT,
+    COMMANDS_REPAIR,
 };
 
 size_t
@@ -106,11 +113,25 @@ commands_parse_args(const char *args, struct commands_parsed *out, const char **
     int rc;
 
     switch (out->verb) {
+    case COMMANDS_HEAVY:
+    case COMMANDS_CONSENT:
+        commands_rest(p, &out->text, &out->text_len);
+        if (out->text_len == 0 ||
+            (out->verb == COMMANDS_CONSENT && strcmp(out->text, "yes") != 0 &&
+             strcmp(out->text, "later") != 0 && strcmp(out->text, "no") != 0)) {
+            *why = usage;
+            return KITH_EINVAL;
+        }
+        return KITH_OK;
     case COMMANDS_QUERY:
     case COMMANDS_NAME:
     case COMMANDS_VERIFY:
+    case COMMANDS_BOUNDARY:
+    case COMMANDS_REPAIR:
         rc = commands_take_name(&p, out->name);
-        if (rc == KITH_ENOTFOUND && out->verb == COMMANDS_VERIFY) {
+        if (rc == KITH_ENOTFOUND && (out->verb == COMMANDS_VERIFY ||
+                                     out->verb == COMMANDS_BOUNDARY ||
+                                     out->verb == COMMANDS_REPAIR)) {
             return KITH_OK; /* the open conversation */
         }
         if (rc != KITH_OK || *commands_skip_spaces(p) != '\0') {

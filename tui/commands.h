@@ -22,6 +22,11 @@ enum commands_verb {
     COMMANDS_HELP,
     COMMANDS_LOCK,
     COMMANDS_QUIT,
+    COMMANDS_HEAVY,    /* /heavy TEXT: a message marked heavy, to the open conversation */
+    COMMANDS_BOUNDARY, /* /boundary [NAME]: the boundary editor ("" = the open one) */
+    COMMANDS_SHOW,     /* /show: unfold the newest folded message of the open conversation */
+    COMMANDS_CONSENT,  /* /consent yes|later|no: answer the newest consent question */
+    COMMANDS_REPAIR,   /* /repair [NAME]: the repair card ("" = the open one) */
 };
 
 struct commands_parsed {

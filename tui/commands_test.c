@@ -193,6 +193,30 @@ table__lists__every_command_with_usage(void **state)
     assert_null(commands_at(commands_count()));
 }
 
+static void
+boundary_commands__parse__heavy_boundary_show_and_consent(void **state)
+{
+    struct commands_parsed p;
+
+    (void)state;
+    p = parsed_ok("/heavy  it has been a hard week ");
+    assert_int_equal(p.verb, COMMANDS_HEAVY);
+    assert_int_equal(p.text_len, strlen("it has been a hard week"));
+    assert_memory_equal(p.text, "it has been a hard week", p.text_len);
+    p = parsed_ok("/boundary");
+    assert_int_equal(p.verb, COMMANDS_BOUNDARY);
+    assert_string_equal(p.name, "");
+    p = parsed_ok("/boundary \"Sam K\"");
+    assert_string_equal(p.name, "Sam K");
+    assert_int_equal(parsed_ok("/show").verb, COMMANDS_SHOW);
+    p = parsed_ok("/consent later");
+    assert_int_equal(p.verb, COMMANDS_CONSENT);
+    assert_memory_equal(p.text, "later", 5);
+    assert_string_equal(parsed_fails("/heavy"), "/heavy TEXT");
+    assert_string_equal(parsed_fails("/consent maybe"), "/consent yes|later|no");
+    assert_string_equal(parsed_fails("/show now"), "/show");
+}
+
 static const char *const names[] = { "Alex", "alba", "Jo", "Sam K" };
 
 static size_t
@@ -305,6 +329,7 @@ main(void)
         cmocka_unit_test(complete__keeps__the_text_after_the_cursor),
         cmocka_unit_test(complete__finds__nothing_for_an_unknown_prefix),
         cmocka_unit_test(complete__refuses__a_result_that_does_not_fit),
+        cmocka_unit_test(boundary_commands__parse__heavy_boundary_show_and_consent),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

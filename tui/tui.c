@@ -269,7 +269,73 @@ tui_lock(struct tui_app *app)
 /* ---- commands ---- */
 
 static void
+tui_say_flags(struct tui_app *app, const char *target, const char *text, size_t len,
+              unsigned flags);
+
+static void
 tui_say(struct tui_app *app, const char *target, const char *text, size_t len)
+{
+    tui_say_flags(app, target, text, len, 0);
+}
+
+/* The newest message of the open conversation in state, or NULL. */
+static const struct engine_msg *
+tui_newest_in(const struct tui_app *app, const char *state)
+{
+    for (size_t i = app->conv.n; i-- > 0;) {
+        if (!app->conv.msgs[i].outgoing && strcmp(app->conv.msgs[i].state, state) == 0) {
+            return &app->conv.msgs[i];
+        }
+    }
+    return NULL;
+}
+
+static void
+tui_do_show(struct tui_app *app)
+{
+    const struct engine_msg *m = tui_newest_in(app, "folded");
+    char *text = NULL;
+
+    if (m == NULL) {
+        tui_set_notice(app, false, "Nothing is folded here.");
+        return;
+    }
+    if (engine_show(app->e, app->conv.name, m->id, &text) != KITH_OK) {
+        tui_set_notice(app, true, "That couldn't be opened just now.");
+        return;
+    }
+    explicit_bzero(text, strlen(text));
+    free(text);
+    tui_open_conversation(app, app->conv.name); /* reload: it shows as received now */
+}
+
+static void
+tui_do_consent(struct tui_app *app, const char *answer)
+{
+    const struct engine_msg *m = tui_newest_in(app, "awaiting_consent");
+    enum engine_consent a = strcmp(answer, "yes") == 0     ? ENGINE_CONSENT_YES
+                            : strcmp(answer, "later") == 0 ? ENGINE_CONSENT_LATER
+                                                           : ENGINE_CONSENT_NO;
+
+    if (m == NULL) {
+        tui_set_notice(app, false, "No one is waiting for your answer here.");
+        return;
+    }
+    if (engine_consent(app->e, app->conv.name, m->id, a, tui_now_ms() / 1000 + 3600) !=
+        KITH_OK) {
+        tui_set_notice(app, true, "Your answer wasn't saved; try again.");
+        return;
+    }
+    tui_set_notice(app, false, "%s",
+                   a == ENGINE_CONSENT_YES     ? "It's open now."
+                   : a == ENGINE_CONSENT_LATER ? "kith will ask you again in an hour."
+                                               : "It stays folded; /show opens it anytime.");
+    tui_open_conversation(app, app->conv.name);
+}
+
+static void
+tui_say_flags(struct tui_app *app, const char *target, const char *text, size_t len,
+              unsigned flags)
 {
     char id[ENGINE_ID_HEX];
     char *copy = xmalloc(len + 1);
@@ -278,7 +344,7 @@ tui_say(struct tui_app *app, const char *target, const char *text, size_t len)
 
     memcpy(copy, text, len);
     copy[len] = '\0';
-    rc = engine_send(app->e, target, copy, 0, id);
+    rc = engine_send(app->e, target, copy, flags, id);
     explicit_bzero(copy, len);
     free(copy);
     if (rc == KITH_ENOTFOUND) {
@@ -440,6 +506,25 @@ tui_run_command(struct tui_app *app, const struct commands_parsed *p)
         app->quit = true;
         engine_stop(app->e);
         return;
+    case COMMANDS_HEAVY:
+        if (app->conv.name[0] == '\0') {
+            tui_set_notice(app, true, "Open a conversation first: /query NAME, or Alt-1.");
+            return;
+        }
+        tui_say_flags(app, app->conv.name, p->text, p->text_len, ENGINE_SEND_HEAVY);
+        return;
+    case COMMANDS_BOUNDARY:
+        tui_boundary_open(app, p->name);
+        return;
+    case COMMANDS_SHOW:
+        tui_do_show(app);
+        return;
+    case COMMANDS_CONSENT:
+        tui_do_consent(app, p->text);
+        return;
+    case COMMANDS_REPAIR:
+        tui_repair_open(app, p->name); /* tui/repair.c */
+        return;
     }
 }
 
@@ -526,7 +611,7 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
                 tui_load_latest(app);
             }
         } else if ((v = tui_find(app, ev->contact, NULL)) != NULL) {
-            v->has_unread = true;
+            v->has_unread = v->has_unread || ev->notify; /* muted or held: no dot */
             app->dirty |= TUI_DIRTY_SIDE;
         } else {
             tui_refresh_contacts(app);
@@ -540,6 +625,9 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
                     app->conv.msgs[i].state = state;
                     app->dirty |= TUI_DIRTY_CONV;
                 }
+                if (app->conv.scroll == 0) {
+                    tui_load_latest(app); /* a receipt may carry what their boundaries told */
+                }
                 break;
             }
         }
@@ -548,6 +636,9 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
     case ENGINE_EV_PEER_UP:
     case ENGINE_EV_PEER_DOWN:
         tui_refresh_contacts(app);
+        break;
+    case ENGINE_EV_REPAIR:
+        tui_repair_on_event(app, ev->contact); /* tui/repair.c */
         break;
     }
 }
@@ -585,6 +676,10 @@ tui_dispatch_key(struct tui_app *app, struct tui_key *k)
     }
     if (app->screen != &tui_screen_lock && k->is_code && k->ch == (uint32_t)KEY_F(1)) {
         tui_show(app, app->screen == &tui_screen_help ? &tui_screen_chat : &tui_screen_help);
+        return;
+    }
+    if (app->screen == &tui_screen_chat && k->is_code && k->ch == (uint32_t)KEY_F(3)) {
+        tui_boundary_open(app, ""); /* the open conversation's boundaries */
         return;
     }
     if (!k->is_code && k->ch == 3) { /* Ctrl-C: leave, from any screen */
@@ -659,6 +754,8 @@ tui_app_free(struct tui_app *app)
     free(app->contacts);
     input_destroy(app->line);
     input_destroy(app->secret);
+    tui_boundary_free(app);
+    tui_repair_free(app);
     tui_complete_reset(app);
     qrblock_free(app->qr_rows, app->qr_n);
     explicit_bzero(app->invite_code, sizeof app->invite_code);

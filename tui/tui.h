@@ -29,4 +29,11 @@ int tui_first_run(const char *home, bool cost_min);
  * frees it) and *len its length, or 1 if the person leaves. */
 int tui_ask_passphrase(const char *home, char **pass, size_t *len);
 
+/* `kith practice` without --script (tui/repair.c): the practice card against a scripted
+ * partner of persona ("receptive", "defensive", "withdrawn") with seed. No engine, no
+ * profile, no network. When transcript is not NULL, *transcript gets a malloc'd plain-text
+ * record of the session (for --save; the caller wipes and frees it), or NULL. Returns a
+ * process exit status. */
+int tui_practice(const char *persona, unsigned long long seed, char **transcript);
+
 #endif

@@ -51,6 +51,8 @@ extern const struct tui_screen tui_screen_invite;
 extern const struct tui_screen tui_screen_verify;
 extern const struct tui_screen tui_screen_contacts;
 extern const struct tui_screen tui_screen_lock;
+extern const struct tui_screen tui_screen_boundary;
+extern const struct tui_screen tui_screen_repair;
 
 struct tui_contact_view {
     struct engine_contact c;
@@ -97,6 +99,14 @@ struct tui_app {
     struct engine_contact verify;
     bool lock_shows_help;
     bool lock_failed;
+    /* the boundary editor (boundary_edit.c) */
+    char bnd_name[ENGINE_NAME_BUF];
+    struct input *bnd_line;
+    char *bnd_rules;     /* plain-language summary of the rules in force */
+    char *bnd_preview;   /* what the typed rule will do, before saving; or NULL */
+    const char *bnd_why; /* why the typed rule can't be saved (a kind sentence); or NULL */
+    /* the repair card (repair.c), or NULL */
+    struct repair_card *rcard;
 };
 
 /* tui.c: data and actions */
@@ -118,6 +128,17 @@ void tui_close_overlay(struct tui_app *app);
 /* Lines the conversation needs for all loaded messages at width, and
  * whether more can be loaded; used by scrolling. */
 void tui_load_older(struct tui_app *app);
+
+/* boundary_edit.c: the boundary editor for one contact ("" = the open conversation). */
+void tui_boundary_open(struct tui_app *app, const char *name);
+void tui_boundary_free(struct tui_app *app);
+void tui_view_draw_boundary(struct tui_app *app); /* view.c */
+
+/* repair.c: the repair card for one contact ("" = the open conversation); an engine event
+ * about a repair with contact; free on quit. */
+void tui_repair_open(struct tui_app *app, const char *name);
+void tui_repair_on_event(struct tui_app *app, const char *contact);
+void tui_repair_free(struct tui_app *app);
 
 /* screens.c: keys shared by the editing screens */
 bool tui_edit_key(struct input *in, const struct tui_key *k);

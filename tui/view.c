@@ -161,7 +161,8 @@ static bool
 view_hides_text(const struct engine_msg *m)
 {
     return !m->outgoing && m->state != NULL &&
-           (strcmp(m->state, "held") == 0 || strcmp(m->state, "awaiting_consent") == 0);
+           (strcmp(m->state, "held") == 0 || strcmp(m->state, "awaiting_consent") == 0 ||
+            strcmp(m->state, "folded") == 0);
 }
 
 static void
@@ -169,7 +170,7 @@ view_shape(const struct engine_msg *m, size_t width, struct view_msg *v)
 {
     char clock[6];
     char name[ENGINE_NAME_BUF];
-    char note[64];
+    char note[WRAP_NOTE_MAX];
     size_t text_len = m->text != NULL ? strlen(m->text) : 0;
     size_t cap;
     size_t name_cols;
@@ -189,6 +190,8 @@ view_shape(const struct engine_msg *m, size_t width, struct view_msg *v)
         v->indent = width / 2;
     }
     wrap_state_note(m->state, m->release_at, note, sizeof note);
+    wrap_boundary_note(m->outgoing ? NULL : m->from, m->state, m->outgoing ? m->told : NULL,
+                       m->arrives_at, m->is_digest, note, sizeof note);
     if (view_hides_text(m)) {
         text_len = 0;
     }
@@ -402,6 +405,12 @@ view_draw_side(struct tui_app *app)
         }
         wrap_sanitize(v->c.name, strlen(v->c.name), name, sizeof name);
         view_put(win, name, strlen(name), (size_t)(w - 6));
+        if (v->c.boundaries[0] != '\0') {
+            wmove(win, y, w - 3);
+            wattron(win, A_DIM);
+            waddstr(win, "\u25d0"); /* a boundary is in force */
+            wattroff(win, A_DIM);
+        }
         if (v->has_unread) {
             wmove(win, y, w - 2);
             wattron(win, A_BOLD);
@@ -732,6 +741,55 @@ tui_view_draw_verify(struct tui_app *app)
                    A_DIM);
     view_overlay_end(app, "y: they match \u00b7 n: not verified \u00b7 any other key goes back");
     view_draw_input(app);
+}
+
+void
+tui_view_draw_boundary(struct tui_app *app)
+{
+    WINDOW *win;
+    char name[ENGINE_NAME_BUF];
+    char title[ENGINE_NAME_BUF + 32];
+    const char *rules = app->bnd_rules != NULL ? app->bnd_rules : "";
+    size_t first = 0, cursor_col = 0, len = 0;
+    const char *typed;
+    int y = 2;
+    int last;
+    int line_y;
+
+    if (view_too_small(app)) {
+        return;
+    }
+    wrap_sanitize(app->bnd_name, strlen(app->bnd_name), name, sizeof name);
+    snprintf(title, sizeof title, "Your boundaries for %s", name);
+    win = view_overlay_begin(app, title);
+    last = getmaxy(win) - 7;
+    for (const char *p = rules; *p != '\0' && y <= last;) {
+        size_t n = strcspn(p, "\n");
+        char row[512];
+        snprintf(row, sizeof row, "%.*s", (int)(n < sizeof row - 1 ? n : sizeof row - 1), p);
+        view_paragraph(win, &y, last, row, A_NORMAL);
+        p += n + (p[n] == '\n' ? 1 : 0);
+    }
+    line_y = getmaxy(win) - 5;
+    wmove(win, line_y, 1);
+    wattron(win, A_DIM);
+    view_puts(win, "rule> ");
+    wattroff(win, A_DIM);
+    typed = input_text(app->bnd_line, &len);
+    input_view(app->bnd_line, (size_t)getmaxx(win) - 9, &first, &cursor_col);
+    view_put(win, typed + first, len - first, (size_t)getmaxx(win) - 9);
+    y = line_y + 1;
+    if (app->bnd_why != NULL) {
+        view_paragraph(win, &y, getmaxy(win) - 2, app->bnd_why, A_BOLD);
+    } else if (app->bnd_preview != NULL) {
+        view_paragraph(win, &y, getmaxy(win) - 2, app->bnd_preview, A_NORMAL);
+    }
+    view_overlay_end(app, "Enter saves \u00b7 -quiet removes a rule \u00b7 Esc goes back \u00b7 "
+                          "e.g. quiet=22:00-08:00 mute=8h block");
+    view_draw_input(app);
+    wmove(win, line_y, 7 + (int)cursor_col);
+    curs_set(1);
+    wnoutrefresh(win); /* the cursor rests in the rule line */
 }
 
 void

@@ -255,6 +255,40 @@ wrap_clock(int64_t ts_ms, char out[6])
 }
 
 void
+wrap_boundary_note(const char *from, const char *state, const char *told, int64_t arrives_at_s,
+                   bool is_digest, char *out, size_t cap)
+{
+    char hhmm[6];
+
+    wrap_clock(arrives_at_s * 1000, hhmm);
+    if (state == NULL) {
+        return;
+    }
+    if (from != NULL && strcmp(state, "folded") == 0) {
+        snprintf(out, cap, "Folded \u2014 mentions something on your list. /show opens it");
+    } else if (from != NULL && strcmp(state, "awaiting_consent") == 0) {
+        snprintf(out, cap,
+                 "%s would like to share something heavy. Do you have space right now? "
+                 "/consent yes \u00b7 later \u00b7 no",
+                 from);
+    } else if (from != NULL && strcmp(state, "held") == 0 && is_digest && arrives_at_s == 0) {
+        /* a digest keeps its own wording; the release time is in the state note already */
+        snprintf(out + strlen(out), cap > strlen(out) ? cap - strlen(out) : 0, " (a bundle)");
+    } else if (from == NULL && told != NULL && strcmp(told, "held_until") == 0 &&
+               arrives_at_s > 0) {
+        snprintf(out, cap, "%s \u00b7 they asked for some quiet \u2014 it arrives %s", state,
+                 hhmm);
+    } else if (from == NULL && told != NULL && strcmp(told, "digest_at") == 0 &&
+               arrives_at_s > 0) {
+        snprintf(out, cap,
+                 "%s \u00b7 they asked for a slower pace \u2014 in a bundle around %s", state,
+                 hhmm);
+    } else if (from == NULL && told != NULL && strcmp(told, "awaiting_consent") == 0) {
+        snprintf(out, cap, "%s \u00b7 waiting until they have space", state);
+    }
+}
+
+void
 wrap_state_note(const char *state, int64_t release_at_s, char *out, size_t cap)
 {
     static const struct {

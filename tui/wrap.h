@@ -57,6 +57,17 @@ size_t wrap_lines(const char *text, size_t len, size_t width, struct wrap_line *
  * An unknown state is shown as it is. */
 void wrap_state_note(const char *state, int64_t release_at_s, char *out, size_t cap);
 
+/* Boundaries under a message, in place of the state note where they apply (note untouched
+ * otherwise). Incoming (from != NULL): folded "Folded — mentions something on your list.
+ * /show opens it", awaiting_consent "FROM would like to share something heavy. Do you have
+ * space right now? /consent yes · later · no", a held digest "held for your bundle at HH:MM".
+ * Outgoing (from == NULL, told from the receipt): "held_until" "delivered · they asked for
+ * some quiet — it arrives HH:MM", "digest_at" "... a slower pace — in a bundle around HH:MM",
+ * "awaiting_consent" "delivered · waiting until they have space". Times in local time. */
+#define WRAP_NOTE_MAX 224
+void wrap_boundary_note(const char *from, const char *state, const char *told,
+                        int64_t arrives_at_s, bool is_digest, char *out, size_t cap);
+
 /* "HH:MM" of a unix time in milliseconds, local time. */
 void wrap_clock(int64_t ts_ms, char out[6]);
 

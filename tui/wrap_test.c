@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -259,6 +260,36 @@ state_note__names__each_delivery_state(void **state)
 }
 
 static void
+boundary_note__words__folded_consent_and_what_the_receipt_told(void **state)
+{
+    char out[WRAP_NOTE_MAX];
+    char hhmm[6];
+
+    (void)state;
+    wrap_clock(1700000000LL * 1000, hhmm);
+    snprintf(out, sizeof out, "folded");
+    wrap_boundary_note("Alex", "folded", NULL, 0, false, out, sizeof out);
+    assert_string_equal(out, "Folded \u2014 mentions something on your list. /show opens it");
+    wrap_boundary_note("Alex", "awaiting_consent", NULL, 0, false, out, sizeof out);
+    assert_non_null(strstr(out, "Alex would like to share something heavy."));
+    assert_non_null(strstr(out, "/consent yes"));
+    snprintf(out, sizeof out, "delivered");
+    wrap_boundary_note(NULL, "delivered", "held_until", 1700000000LL, false, out, sizeof out);
+    assert_non_null(strstr(out, "delivered \u00b7 they asked for some quiet"));
+    assert_string_equal(out + strlen(out) - 5, hhmm);
+    wrap_boundary_note(NULL, "delivered", "digest_at", 1700000000LL, false, out, sizeof out);
+    assert_non_null(strstr(out, "a slower pace"));
+    snprintf(out, sizeof out, "delivered");
+    wrap_boundary_note(NULL, "delivered", "delivered", 0, false, out, sizeof out);
+    assert_string_equal(out, "delivered"); /* nothing to add: no boundary word at all */
+    wrap_boundary_note(NULL, "sent", NULL, 0, false, out, sizeof out);
+    assert_string_equal(out, "delivered");
+    snprintf(out, sizeof out, "held until %s", hhmm);
+    wrap_boundary_note("Alex", "held", NULL, 0, true, out, sizeof out);
+    assert_non_null(strstr(out, "(a bundle)"));
+}
+
+static void
 clock__formats__hours_and_minutes(void **state)
 {
     char hhmm[6];
@@ -292,6 +323,7 @@ main(void)
         cmocka_unit_test(state_note__says__held_until_a_time),
         cmocka_unit_test(state_note__names__each_delivery_state),
         cmocka_unit_test(clock__formats__hours_and_minutes),
+        cmocka_unit_test(boundary_note__words__folded_consent_and_what_the_receipt_told),
     };
 
     if (setlocale(LC_CTYPE, "C.UTF-8") == NULL) {

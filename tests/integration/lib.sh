@@ -29,7 +29,8 @@ init() { k "$1" init --name "$1" --listen 'tcp://127.0.0.1:*' >/dev/null; }
 # start NAME: run the engine headless in the background; waits until it answers.
 start() {
     local n=$1
-    k "$n" run >>"$T/$n.out" 2>>"$T/$n.err" &
+    # The binary itself in the background (not the k function), so $! is kith.
+    "$KITH" --home "$T/$n" --passphrase-file "$T/pass" run >>"$T/$n.out" 2>>"$T/$n.err" &
     eval "PID_$n=$!"
     PIDS="$PIDS $!"
     wait_until 20 "engine $n up" k "$n" status
@@ -69,3 +70,46 @@ count() { k "$2" log "$3" --json | grep -o "\"state\":\"$1\"" | wc -l; }
 # atleast STATE NAME PEER N / exactly STATE NAME PEER N: for wait_until.
 atleast() { [ "$(count "$1" "$2" "$3")" -ge "$4" ]; }
 exactly() { [ "$(count "$1" "$2" "$3")" -eq "$4" ]; }
+
+# gone PID: the process has exited (no such process, or a zombie not yet reaped).
+gone() {
+    local s
+    s=$(ps -o stat= -p "$1" 2>/dev/null) || return 0
+    case "$s" in Z*) return 0 ;; esac
+    return 1
+}
+
+# reap NAME SECONDS: wait (bounded) for NAME's engine to exit on its own and
+# reap it; its exit status is left in $REAPED.
+reap() {
+    local n=$1 secs=$2 pid
+    eval "pid=\${PID_$n}"
+    wait_until "$secs" "engine $n to exit" gone "$pid"
+    REAPED=0
+    wait "$pid" 2>/dev/null || REAPED=$?
+    PIDS=$(echo "$PIDS" | sed "s/\b$pid\b//")
+}
+
+# send_retry NAME PEER TEXT: send until it succeeds (the engine may be crashing
+# or restarting meanwhile); gives up after 30 s. Each try is cut off after 5 s:
+# a control request to an engine that dies mid-request otherwise hangs for the
+# whole 30 s control timeout (ZMQ REQ does not notice the peer going away).
+send_retry() {
+    local end=$(( $(date +%s) + 30 ))
+    until timeout 5 "$KITH" --home "$T/$1" --passphrase-file "$T/pass" send "$2" "$3" \
+            >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$end" ] || fail "$1 could not send '$3' to $2 for 30 s"
+        sleep 0.05
+    done
+}
+
+# quiet NAME PEER: nothing NAME sent to PEER is still queued or waiting for its ACK.
+quiet() { exactly queued "$1" "$2" 0 && exactly sent "$1" "$2" 0; }
+
+# oracle SENDER RECEIVER [--exact N PREFIX]: the "nothing lost" oracle for one direction.
+oracle() {
+    local s=$1 r=$2; shift 2
+    k "$s" log "$r" --json > "$T/$s-$r.json"
+    k "$r" log "$s" --json > "$T/$r-$s.json"
+    python3 "$HERE/oracle.py" "$T/$s-$r.json" "$T/$r-$s.json" "$@"
+}

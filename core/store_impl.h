@@ -1,0 +1,157 @@
+/*
+ * store_impl: internals shared by store.c (open/create, keys, schema,
+ * transactions, sealing and statement helpers), store_people.c (identity,
+ * settings, contacts, invites, sessions, replay tables) and store_msg.c
+ * (messages, counters, outbox). Not a public header.
+ */
+#ifndef KITH_CORE_STORE_IMPL_H
+#define KITH_CORE_STORE_IMPL_H
+
+#include "core/store.h"
+
+#include <sqlite3.h>
+
+#include "core/kcrypt.h"
+
+#define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
+#define STORE_SCHEMA_VERSION  1
+#define STORE_DEK             32
+#define STORE_SALT            16
+#define STORE_WRAPPED         (KCRYPT_OVERHEAD + STORE_DEK)
+#define STORE_PAD_BLOCK       256
+#define STORE_HEADER          100
+#define STORE_PUB_PLAIN       (IDENTITY_PUBLIC_BYTES + IDENTITY_MEMBER_ID)
+#define STORE_INVITE_PLAIN    96
+#define STORE_SETTING_KEY_MAX 255
+#define STORE_SETTING_MAX     65536
+#define STORE_SESSION_MAX     (1u << 24) /* far above KITH_MAX_SKIPPED_PER_SESSION keys */
+#define STORE_KDF_OPS_MAX     16
+#define STORE_KDF_MEM_MAX     (1024u * 1024u * 1024u)
+#define STORE_REASON_MAX      15 /* boundary reasons stored with a message */
+#define STORE_TELL_MAX        15 /* receipt tells stored with a message */
+
+/* Subkey ids (crypto_kdf subkey_id) and the table names bound into AD. */
+enum store_table {
+    STORE_T_IDENTITY = 1,
+    STORE_T_SETTING,
+    STORE_T_CONTACT,
+    STORE_T_INVITE,
+    STORE_T_SESSION,
+    STORE_T_MSG,
+    STORE_T_OUTBOX,
+    STORE_T_COUNT,
+};
+
+/* Domain tags for the keyed lookup hashes. */
+enum store_idx {
+    STORE_IDX_NAME = 'n',
+    STORE_IDX_MEMBER = 'm',
+    STORE_IDX_SETTING = 's',
+    STORE_IDX_EK = 'e'
+};
+
+enum store_stmt {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_SP_BEGIN,
+    S_SP_RELEASE,
+    S_SP_ROLLBACK,
+    S_KDF_UPDATE,
+    S_ID_SAVE,
+    S_ID_LOAD,
+    S_SET_SET,
+    S_SET_GET,
+    S_CONTACT_ADD,
+    S_CONTACT_UPDATE,
+    S_CONTACT_BY_ID,
+    S_CONTACT_BY_NAME,
+    S_CONTACT_BY_MEMBER,
+    S_CONTACT_ALL,
+    S_INV_ADD,
+    S_INV_GET,
+    S_INV_SET,
+    S_INV_OPEN,
+    S_SESS_SAVE,
+    S_SESS_LOAD,
+    S_EK_ADD,
+    S_SEEN_ADD,
+    S_SEEN_HAS,
+    S_MSG_ADD,
+    S_MSG_STATE,
+    S_MSG_GET,
+    S_MSG_LOG,
+    S_MSG_COUNTS,
+    S_LAMPORT,
+    S_CONV_GET,
+    S_CONV_SET,
+    S_OB_ADD,
+    S_OB_DUE_ONE,
+    S_OB_DUE_ALL,
+    S_OB_RESCHED,
+    S_OB_WAKE,
+    S_OB_REMOVE,
+    S_OB_NEXT,
+    S_RULES_SET,
+    S_RULES_GET,
+    S_TOLD_SET,
+    S_TOLD_GET,
+    S_MSG_VISIBLE,
+    S_MSG_HELD,
+    S_MSG_NEXT_RELEASE,
+    S_MSG_RELEASE,
+    S_MSG_TELL,
+    S_COUNT,
+};
+
+struct store {
+    sqlite3 *db;
+    bool relaxed; /* synchronous=NORMAL for the next transactions */
+    struct store_keys *keys; /* sodium_malloc'd */
+    sqlite3_stmt *stmt[S_COUNT];
+};
+
+/* ---- helpers defined in store.c ---- */
+
+void store_be32(uint8_t out[4], uint32_t v);
+uint32_t store_get_be32(const uint8_t in[4]);
+void store_be64(uint8_t out[8], int64_t v);
+int store_rc(int rc);
+/* A cached statement, reset and ready to bind. */
+sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
+/* Release a statement's row and bindings (bound buffers may be freed next). */
+void store_done(sqlite3_stmt *s);
+/* Step a statement that returns no rows; KITH_OK or a mapped error. */
+int store_exec_stmt(sqlite3_stmt *s);
+/* Step expecting one row: KITH_OK (row ready), KITH_ENOTFOUND or an error. */
+int store_step_row(sqlite3_stmt *s);
+int store_changed(struct store *st, int rc);
+bool store_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *out);
+bool store_col_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t len);
+/* out = HMAC(idx_key, tag || value) */
+void store_index(const struct store *st, enum store_idx tag, const uint8_t *value, size_t len,
+                 uint8_t out[32]);
+void store_name_index(const struct store *st, const char *name, size_t len, uint8_t out[32]);
+/* nonce || AEAD(subkey(t), pt, AD); malloc'd, *out_len set. */
+uint8_t *store_seal(const struct store *st, enum store_table t, const char *column,
+                    const uint8_t *rowkey, size_t rowkey_len, const uint8_t *pt, size_t pt_len,
+                    size_t *out_len);
+/* Open column col of the current row into a malloc'd buffer (one spare byte
+ * for a NUL). Type, length bound and AEAD are checked: KITH_ECORRUPT. */
+int store_unseal(const struct store *st, enum store_table t, const char *column,
+                 const uint8_t *rowkey, size_t rowkey_len, sqlite3_stmt *s, int col, size_t max_pt,
+                 uint8_t **pt, size_t *pt_len);
+void store_wipe_free(uint8_t *p, size_t len);
+/* Seal a padded value. */
+uint8_t *store_seal_padded(const struct store *st, enum store_table t, const char *column,
+                           const uint8_t *rowkey, size_t rowkey_len, const void *value, size_t len,
+                           size_t *out_len);
+/* Open a padded value in place: *value points into *pt (length *len, NUL after it). */
+int store_unseal_padded(const struct store *st, enum store_table t, const char *column,
+                        const uint8_t *rowkey, size_t rowkey_len, sqlite3_stmt *s, int col,
+                        size_t max_len, uint8_t **pt, size_t *pt_len, size_t *len);
+/* An internal savepoint around multi-statement operations (nests inside store_begin). */
+int store_op_begin(struct store *st);
+int store_op_end(struct store *st, int rc);
+
+#endif

@@ -1,0 +1,579 @@
+/*
+ * store_msg: messages (add, state, log, counts), the lamport clock and
+ * per-conversation sequence counters, and the outbox of sealed frames
+ * waiting to be sent, all through the helpers in store.c (store_impl.h).
+ */
+#include "core/store_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "core/limits.h"
+
+/* ---- messages ---- */
+
+int
+store_msg_add(struct store *st, const struct store_msg *m)
+{
+    uint8_t *sealed = NULL;
+    size_t sealed_len = 0;
+    sqlite3_stmt *s;
+    int rc;
+
+    if (m == NULL || (m->text == NULL && m->text_len != 0) || m->state < STORE_MSG_QUEUED ||
+        m->state > STORE_MSG_EXPIRED || m->lamport >= (uint64_t)INT64_MAX ||
+        m->sender_seq > (uint64_t)INT64_MAX) {
+        return KITH_EINVAL;
+    }
+    if (m->visible_at < 0 || m->reason < 0 || m->reason > STORE_REASON_MAX || m->tell < 0 ||
+        m->tell > STORE_TELL_MAX || m->tell_at < 0) {
+        return KITH_EINVAL;
+    }
+    if (m->text_len > KITH_BODY_MAX) {
+        return KITH_ETOOBIG;
+    }
+    sealed = store_seal_padded(st, STORE_T_MSG, "body", m->msg_id, 16, m->text, m->text_len,
+                               &sealed_len);
+    s = store_stmt(st, S_MSG_ADD);
+    sqlite3_bind_blob(s, 1, m->msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, m->contact_id);
+    sqlite3_bind_int(s, 3, m->outgoing ? 1 : 0);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)m->lamport);
+    sqlite3_bind_int64(s, 5, (sqlite3_int64)m->sender_seq);
+    sqlite3_bind_int64(s, 6, m->ts_ms);
+    sqlite3_bind_int(s, 7, m->state);
+    sqlite3_bind_int64(s, 8, m->release_at);
+    sqlite3_bind_int(s, 9, m->flags);
+    sqlite3_bind_blob(s, 10, sealed, (int)sealed_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 11, m->visible_at);
+    sqlite3_bind_int(s, 12, m->reason);
+    sqlite3_bind_int(s, 13, m->is_digest ? 1 : 0);
+    sqlite3_bind_int(s, 14, m->tell);
+    sqlite3_bind_int64(s, 15, m->tell_at);
+    rc = store_exec_stmt(s);
+    free(sealed);
+    return rc;
+}
+
+int
+store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state)
+{
+    sqlite3_stmt *s;
+
+    if (state < STORE_MSG_QUEUED || state > STORE_MSG_EXPIRED) {
+        return KITH_EINVAL;
+    }
+    s = store_stmt(st, S_MSG_STATE);
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, state);
+    return store_changed(st, store_exec_stmt(s));
+}
+
+/* Decode the current row of a MSG_COLS query into m (text malloc'd). */
+static int
+store_msg_row(const struct store *st, sqlite3_stmt *s, struct store_msg *m)
+{
+    uint8_t *pt = NULL;
+    size_t pt_cap = 0, len = 0;
+    int64_t contact_id, outgoing, lamport, seq, ts, state, release_at, flags;
+    int64_t visible_at, reason, digest, tell, tell_at;
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    if (!store_col_blob(s, 0, m->msg_id, 16) ||
+        !store_col_int(s, 1, INT64_MIN, INT64_MAX, &contact_id) ||
+        !store_col_int(s, 2, 0, 1, &outgoing) || !store_col_int(s, 3, 0, INT64_MAX, &lamport) ||
+        !store_col_int(s, 4, 0, INT64_MAX, &seq) ||
+        !store_col_int(s, 5, INT64_MIN, INT64_MAX, &ts) ||
+        !store_col_int(s, 6, STORE_MSG_QUEUED, STORE_MSG_EXPIRED, &state) ||
+        !store_col_int(s, 7, INT64_MIN, INT64_MAX, &release_at) ||
+        !store_col_int(s, 8, 0, UINT16_MAX, &flags) ||
+        !store_col_int(s, 10, 0, INT64_MAX, &visible_at) ||
+        !store_col_int(s, 11, 0, STORE_REASON_MAX, &reason) || !store_col_int(s, 12, 0, 1, &digest) ||
+        !store_col_int(s, 13, 0, STORE_TELL_MAX, &tell) ||
+        !store_col_int(s, 14, 0, INT64_MAX, &tell_at)) {
+        memset(m, 0, sizeof *m);
+        return KITH_ECORRUPT;
+    }
+    rc = store_unseal_padded(st, STORE_T_MSG, "body", m->msg_id, 16, s, 9, KITH_BODY_MAX, &pt,
+                             &pt_cap, &len);
+    if (rc != KITH_OK) {
+        memset(m, 0, sizeof *m);
+        return rc;
+    }
+    m->contact_id = contact_id;
+    m->outgoing = outgoing != 0;
+    m->lamport = (uint64_t)lamport;
+    m->sender_seq = (uint64_t)seq;
+    m->ts_ms = ts;
+    m->state = (int)state;
+    m->release_at = release_at;
+    m->flags = (uint16_t)flags;
+    m->visible_at = visible_at;
+    m->reason = (int)reason;
+    m->is_digest = digest != 0;
+    m->tell = (int)tell;
+    m->tell_at = tell_at;
+    m->text = xmalloc(len + 1);
+    memcpy(m->text, pt, len + 1);
+    m->text_len = len;
+    store_wipe_free(pt, pt_cap);
+    return KITH_OK;
+}
+
+int
+store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_GET);
+    int rc;
+
+    memset(m, 0, sizeof *m);
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    rc = store_step_row(s);
+    if (rc == KITH_OK) {
+        rc = store_msg_row(st, s, m);
+    }
+    store_done(s);
+    return rc;
+}
+
+int
+store_msg_log(struct store *st, int64_t contact_id, size_t limit, uint64_t before_lamport,
+              struct store_msg **out, size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_LOG);
+    struct store_msg *list = NULL;
+    size_t count = 0, cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    sqlite3_bind_int64(s, 1, contact_id);
+    sqlite3_bind_int64(s, 2,
+                       before_lamport == 0 || before_lamport > (uint64_t)INT64_MAX
+                           ? INT64_MAX
+                           : (sqlite3_int64)before_lamport);
+    sqlite3_bind_int64(s, 3, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit);
+    while ((rc = store_step_row(s)) == KITH_OK) {
+        if (count == cap) {
+            cap = cap == 0 ? 16 : cap * 2;
+            list = xrealloc(list, cap * sizeof *list);
+        }
+        rc = store_msg_row(st, s, &list[count]);
+        if (rc != KITH_OK) {
+            break;
+        }
+        count++;
+    }
+    store_done(s);
+    if (rc != KITH_ENOTFOUND) {
+        store_msgs_free(list, count);
+        return rc;
+    }
+    *out = list;
+    *n = count;
+    return KITH_OK;
+}
+
+int
+store_msg_counts(struct store *st, size_t *queued, size_t *held)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_COUNTS);
+    int64_t q = 0, h = 0;
+    int rc;
+
+    *queued = 0;
+    *held = 0;
+    rc = store_step_row(s);
+    if (rc == KITH_OK &&
+        (!store_col_int(s, 0, 0, INT64_MAX, &q) || !store_col_int(s, 1, 0, INT64_MAX, &h))) {
+        rc = KITH_ECORRUPT;
+    }
+    store_done(s);
+    if (rc == KITH_OK) {
+        *queued = (size_t)q;
+        *held = (size_t)h;
+    }
+    return rc;
+}
+
+int
+store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since, int64_t **out,
+                        size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_VISIBLE);
+    int64_t *list = NULL;
+    size_t count = 0, cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    sqlite3_bind_int64(s, 1, contact_id > 0 ? contact_id : 0);
+    sqlite3_bind_int64(s, 2, since > 0 ? since : 1); /* 0 means "not visible yet" */
+    while ((rc = store_step_row(s)) == KITH_OK) {
+        if (count == cap) {
+            cap = cap == 0 ? 32 : cap * 2;
+            list = xrealloc(list, cap * sizeof *list);
+        }
+        if (!store_col_int(s, 0, 1, INT64_MAX, &list[count])) {
+            rc = KITH_ECORRUPT;
+            break;
+        }
+        count++;
+    }
+    store_done(s);
+    if (rc != KITH_ENOTFOUND) {
+        free(list);
+        return rc;
+    }
+    *out = list;
+    *n = count;
+    return KITH_OK;
+}
+
+int
+store_msg_held(struct store *st, int64_t contact_id, struct store_msg **out, size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_HELD);
+    struct store_msg *list = NULL;
+    size_t count = 0, cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    sqlite3_bind_int64(s, 1, contact_id > 0 ? contact_id : 0);
+    while ((rc = store_step_row(s)) == KITH_OK) {
+        if (count == cap) {
+            cap = cap == 0 ? 16 : cap * 2;
+            list = xrealloc(list, cap * sizeof *list);
+        }
+        rc = store_msg_row(st, s, &list[count]);
+        if (rc != KITH_OK) {
+            break;
+        }
+        count++;
+    }
+    store_done(s);
+    if (rc != KITH_ENOTFOUND) {
+        store_msgs_free(list, count);
+        return rc;
+    }
+    *out = list;
+    *n = count;
+    return KITH_OK;
+}
+
+int
+store_msg_next_release(struct store *st, int64_t *release_at)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_NEXT_RELEASE);
+    int64_t v = 0;
+    int rc;
+
+    *release_at = 0;
+    rc = store_step_row(s);
+    if (rc == KITH_OK && sqlite3_column_type(s, 0) == SQLITE_NULL) {
+        rc = KITH_ENOTFOUND;
+    } else if (rc == KITH_OK && !store_col_int(s, 0, INT64_MIN, INT64_MAX, &v)) {
+        rc = KITH_ECORRUPT;
+    }
+    store_done(s);
+    if (rc == KITH_OK) {
+        *release_at = v;
+    }
+    return rc;
+}
+
+int
+store_msg_release(struct store *st, const uint8_t msg_id[16], const struct store_disposition *d)
+{
+    sqlite3_stmt *s;
+
+    if (d == NULL || d->state < STORE_MSG_QUEUED || d->state > STORE_MSG_EXPIRED ||
+        d->reason < 0 || d->reason > STORE_REASON_MAX || d->visible_at < 0) {
+        return KITH_EINVAL;
+    }
+    s = store_stmt(st, S_MSG_RELEASE);
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, d->state);
+    sqlite3_bind_int(s, 3, d->reason);
+    sqlite3_bind_int64(s, 4, d->release_at);
+    sqlite3_bind_int64(s, 5, d->visible_at);
+    sqlite3_bind_int(s, 6, d->is_digest ? 1 : 0);
+    return store_changed(st, store_exec_stmt(s));
+}
+
+int
+store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell, int64_t tell_at)
+{
+    sqlite3_stmt *s;
+
+    if (tell < 0 || tell > STORE_TELL_MAX || tell_at < 0) {
+        return KITH_EINVAL;
+    }
+    s = store_stmt(st, S_MSG_TELL);
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, tell);
+    sqlite3_bind_int64(s, 3, tell_at);
+    return store_changed(st, store_exec_stmt(s));
+}
+
+void
+store_msg_free(struct store_msg *m)
+{
+    if (m != NULL && m->text != NULL) {
+        sodium_memzero(m->text, m->text_len);
+        free(m->text);
+        m->text = NULL;
+        m->text_len = 0;
+    }
+}
+
+void
+store_msgs_free(struct store_msg *m, size_t n)
+{
+    if (m == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        store_msg_free(&m[i]);
+    }
+    free(m);
+}
+
+/* ---- counters ---- */
+
+int
+store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out)
+{
+    sqlite3_stmt *s;
+    int64_t v = 0;
+    int rc;
+
+    *out = 0;
+    if (seen >= (uint64_t)INT64_MAX - 1) {
+        return KITH_EINVAL; /* nobody honest gets near 2^63 */
+    }
+    s = store_stmt(st, S_LAMPORT);
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)seen);
+    rc = store_step_row(s);
+    if (rc == KITH_ENOTFOUND) {
+        rc = KITH_ECORRUPT; /* the counter row is missing */
+    }
+    if (rc == KITH_OK && !store_col_int(s, 0, 1, INT64_MAX - 1, &v)) {
+        rc = KITH_ECORRUPT;
+    }
+    if (rc == KITH_OK) {
+        rc = sqlite3_step(s) == SQLITE_DONE ? KITH_OK : store_rc(sqlite3_reset(s));
+    }
+    store_done(s);
+    if (rc == KITH_OK) {
+        *out = (uint64_t)v;
+    }
+    return rc;
+}
+
+int
+store_next_seq(struct store *st, int64_t contact_id, uint64_t *seq, uint8_t prev_msg_id[16])
+{
+    sqlite3_stmt *s = store_stmt(st, S_CONV_GET);
+    int64_t last = 0;
+    int rc;
+
+    *seq = 0;
+    memset(prev_msg_id, 0, 16);
+    sqlite3_bind_int64(s, 1, contact_id);
+    rc = store_step_row(s);
+    if (rc == KITH_ENOTFOUND) {
+        rc = KITH_OK; /* nothing sent yet: seq 1, no previous message */
+    } else if (rc == KITH_OK && (!store_col_int(s, 0, 0, INT64_MAX - 1, &last) ||
+                                 !store_col_blob(s, 1, prev_msg_id, 16))) {
+        memset(prev_msg_id, 0, 16);
+        rc = KITH_ECORRUPT;
+    }
+    store_done(s);
+    if (rc == KITH_OK) {
+        *seq = (uint64_t)last + 1;
+    }
+    return rc;
+}
+
+int
+store_set_last_sent(struct store *st, int64_t contact_id, uint64_t seq, const uint8_t msg_id[16])
+{
+    sqlite3_stmt *s;
+
+    if (seq >= (uint64_t)INT64_MAX) {
+        return KITH_EINVAL;
+    }
+    s = store_stmt(st, S_CONV_SET);
+    sqlite3_bind_int64(s, 1, contact_id);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)seq);
+    sqlite3_bind_blob(s, 3, msg_id, 16, SQLITE_STATIC);
+    return store_exec_stmt(s);
+}
+
+/* ---- outbox ---- */
+
+int
+store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
+                 const uint8_t *frame, size_t frame_len, int64_t next_at_ms)
+{
+    uint8_t *sealed;
+    size_t sealed_len = 0;
+    sqlite3_stmt *s;
+    int rc;
+
+    if (frame == NULL || frame_len == 0) {
+        return KITH_EINVAL;
+    }
+    if (frame_len > KITH_MAXMSGSIZE) {
+        return KITH_ETOOBIG;
+    }
+    sealed = store_seal(st, STORE_T_OUTBOX, "frame", msg_id, 16, frame, frame_len, &sealed_len);
+    s = store_stmt(st, S_OB_ADD);
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_int64(s, 3, next_at_ms);
+    sqlite3_bind_blob(s, 4, sealed, (int)sealed_len, SQLITE_STATIC);
+    rc = store_exec_stmt(s);
+    free(sealed);
+    return rc;
+}
+
+static int
+store_outbox_row(const struct store *st, sqlite3_stmt *s, struct store_outbox *o)
+{
+    int64_t contact_id, attempts, next_at;
+    size_t len = 0;
+    int rc;
+
+    memset(o, 0, sizeof *o);
+    if (!store_col_blob(s, 0, o->msg_id, 16) ||
+        !store_col_int(s, 1, INT64_MIN, INT64_MAX, &contact_id) ||
+        !store_col_int(s, 2, 0, UINT32_MAX, &attempts) ||
+        !store_col_int(s, 3, INT64_MIN, INT64_MAX, &next_at)) {
+        memset(o, 0, sizeof *o);
+        return KITH_ECORRUPT;
+    }
+    rc = store_unseal(st, STORE_T_OUTBOX, "frame", o->msg_id, 16, s, 4, KITH_MAXMSGSIZE, &o->frame,
+                      &len);
+    if (rc == KITH_OK && len == 0) {
+        free(o->frame);
+        rc = KITH_ECORRUPT;
+    }
+    if (rc != KITH_OK) {
+        memset(o, 0, sizeof *o);
+        return rc;
+    }
+    o->frame_len = len;
+    o->contact_id = contact_id;
+    o->attempts = (uint32_t)attempts;
+    o->next_at_ms = next_at;
+    return KITH_OK;
+}
+
+int
+store_outbox_due(struct store *st, int64_t contact_id, int64_t now_ms, size_t max,
+                 struct store_outbox **out, size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, contact_id > 0 ? S_OB_DUE_ONE : S_OB_DUE_ALL);
+    struct store_outbox *list = NULL;
+    size_t count = 0, cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (max == 0) {
+        return KITH_OK;
+    }
+    if (contact_id > 0) {
+        sqlite3_bind_int64(s, 1, contact_id);
+    }
+    sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_int64(s, 3, max > (size_t)INT64_MAX ? -1 : (sqlite3_int64)max);
+    while ((rc = store_step_row(s)) == KITH_OK) {
+        if (count == cap) {
+            cap = cap == 0 ? 8 : cap * 2;
+            list = xrealloc(list, cap * sizeof *list);
+        }
+        rc = store_outbox_row(st, s, &list[count]);
+        if (rc != KITH_OK) {
+            break;
+        }
+        count++;
+    }
+    store_done(s);
+    if (rc != KITH_ENOTFOUND) {
+        store_outbox_free(list, count);
+        return rc;
+    }
+    *out = list;
+    *n = count;
+    return KITH_OK;
+}
+
+int
+store_outbox_reschedule(struct store *st, const uint8_t msg_id[16], uint32_t attempts,
+                        int64_t next_at_ms)
+{
+    sqlite3_stmt *s = store_stmt(st, S_OB_RESCHED);
+
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, attempts);
+    sqlite3_bind_int64(s, 3, next_at_ms);
+    return store_changed(st, store_exec_stmt(s));
+}
+
+int
+store_outbox_wake(struct store *st, int64_t contact_id)
+{
+    sqlite3_stmt *s = store_stmt(st, S_OB_WAKE);
+
+    sqlite3_bind_int64(s, 1, contact_id);
+    return store_exec_stmt(s);
+}
+
+int
+store_outbox_remove(struct store *st, const uint8_t msg_id[16])
+{
+    sqlite3_stmt *s = store_stmt(st, S_OB_REMOVE);
+
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    return store_changed(st, store_exec_stmt(s));
+}
+
+int
+store_outbox_next_at(struct store *st, int64_t *next_at_ms)
+{
+    sqlite3_stmt *s = store_stmt(st, S_OB_NEXT);
+    int64_t v = 0;
+    int rc;
+
+    *next_at_ms = 0;
+    rc = store_step_row(s);
+    if (rc == KITH_OK && sqlite3_column_type(s, 0) == SQLITE_NULL) {
+        rc = KITH_ENOTFOUND;
+    } else if (rc == KITH_OK && !store_col_int(s, 0, INT64_MIN, INT64_MAX, &v)) {
+        rc = KITH_ECORRUPT;
+    }
+    store_done(s);
+    if (rc == KITH_OK) {
+        *next_at_ms = v;
+    }
+    return rc;
+}
+
+void
+store_outbox_free(struct store_outbox *o, size_t n)
+{
+    if (o == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        free(o[i].frame);
+    }
+    free(o);
+}
