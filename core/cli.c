@@ -687,11 +687,91 @@ cli_known(const char *command)
     return 0;
 }
 
+/* The options each command takes ("=" marks one that takes a value); an
+ * unknown option is a usage error rather than silently ignored. Commands not
+ * listed check their own arguments. */
+static const struct {
+    const char *name;
+    const char *options;
+} cli_option_table[] = {
+    { "boundary", "--json --theirs" },
+    { "consent", "" },
+    { "show", "" },
+    { "id", "--json" },
+    { "invite", "--ttl= --circle= --qr" },
+    { "accept", "--as=" },
+    { "contacts", "--json" },
+    { "send", "--wait= --heavy --urgent" },
+    { "log", "--limit= --json" },
+    { "msgstate", "" },
+    { "rename", "" },
+    { "verify", "--yes --no" },
+    { "status", "--json" },
+    { "config", "" },
+};
+
+/* Is `arg` (an option, possibly "--opt=value") in the space-separated list? */
+static bool
+cli_option_listed(const char *options, const char *arg, bool *takes_value)
+{
+    size_t n = strcspn(arg, "=");
+
+    for (const char *p = options; *p != '\0';) {
+        size_t len = strcspn(p, " ");
+        bool value = len > 0 && p[len - 1] == '=';
+        size_t name_len = value ? len - 1 : len;
+        if (name_len == n && strncmp(p, arg, n) == 0) {
+            *takes_value = value && arg[n] != '=';
+            return arg[n] != '=' || value;
+        }
+        p += len;
+        while (*p == ' ') {
+            p++;
+        }
+    }
+    return false;
+}
+
+static int
+cli_check_options(const char *command, int argc, char **argv, struct cli_buf *err)
+{
+    for (size_t c = 0; c < sizeof cli_option_table / sizeof cli_option_table[0]; c++) {
+        if (strcmp(cli_option_table[c].name, command) != 0) {
+            continue;
+        }
+        for (int i = 1; i < argc; i++) {
+            bool takes_value = false;
+            if (strcmp(argv[i], "--") == 0) {
+                break; /* the rest is text */
+            }
+            if (strncmp(argv[i], "--", 2) != 0) {
+                continue;
+            }
+            if (!cli_option_listed(cli_option_table[c].options, argv[i], &takes_value)) {
+                cli_printf(err, "kith: %s doesn't take %s (kith --help lists the options)\n",
+                           command, argv[i]);
+                return 2;
+            }
+            if (takes_value && ++i >= argc) {
+                cli_printf(err, "kith: %s needs a value\n", argv[i - 1]);
+                return 2;
+            }
+        }
+    }
+    return 0;
+}
+
 int
 cli_exec(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err)
 {
+    int status;
+
     if (argc < 1) {
         return cli_usage(err, "COMMAND ...   (kith --help lists them)");
+    }
+    status = cli_check_options(argv[0], argc, argv, err);
+    if (status != 0) {
+        return status;
     }
     for (size_t i = 0; i < sizeof cli_commands / sizeof cli_commands[0]; i++) {
         if (strcmp(cli_commands[i].name, argv[0]) == 0) {

@@ -356,18 +356,9 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         m.state = STORE_MSG_RECEIVED;
         m.flags = env.flags;
         engine_boundary_apply(&verdict, engine_now_ms() / 1000, &m);
-        m.text = (char *)env.payload; /* store seals a copy */
+        m.text = (char *)env.payload; /* sealed by length: no NUL needed */
         m.text_len = env.payload_len;
-        {
-            /* The payload is not NUL-terminated inside the envelope. */
-            char *text = xmalloc(env.payload_len + 1);
-            memcpy(text, env.payload, env.payload_len);
-            text[env.payload_len] = '\0';
-            m.text = text;
-            rc = store_msg_add(e->st, &m);
-            sodium_memzero(text, env.payload_len);
-            free(text);
-        }
+        rc = store_msg_add(e->st, &m);
         if (rc == KITH_OK) {
             rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
         }

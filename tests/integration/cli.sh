@@ -100,3 +100,13 @@ one_line "a second init"
 [ "$(sha A)" = "$before" ] || fail "a second init changed the database files"
 [ "$(k A id --json)" = "$id_before" ] || fail "a second init changed the identity"
 note "init twice refuses and changes nothing"
+
+# --- options after the command are checked too ---
+for args in "contacts --bogus" "log B --bogus" "invite --ttl" "id --jsonx" "send B --wait"; do
+    rc=0; k A $args >/dev/null 2>"$T/err" || rc=$?
+    [ "$rc" -eq 2 ] || fail "'kith $args' gave exit $rc, not 2"
+    one_line "kith $args"
+done
+rc=0; k A log B --limit=3 --json >/dev/null 2>&1 || rc=$?
+[ "$rc" -ne 2 ] || fail "--limit=3 was refused as usage"
+note "unknown or incomplete options after a command are usage errors"
