@@ -57,6 +57,20 @@ struct demo_companion {
     unsigned replies;
 };
 
+/* The companions are friends you chose: trust level 2, so the defaults for new
+ * contacts (pacing, ask-first) don't slow the demo down. */
+static int
+demo_trust(struct engine *e, const char *contact)
+{
+    static const char *const rule[] = { "trust=2" };
+    const char *why = NULL;
+    char *summary = NULL;
+    int rc = engine_boundary_set(e, contact, rule, 1, &why, &summary);
+
+    free(summary);
+    return rc;
+}
+
 static void
 demo_companion_idle(void *ctx)
 {
@@ -69,6 +83,7 @@ demo_companion_idle(void *ctx)
             KITH_IGNORE(engine_send(c->e, ev.contact, demo_reply(c->name, c->replies++), 0, id));
         } else if (ev.kind == ENGINE_EV_CONTACT) {
             char hello[256];
+            KITH_IGNORE(demo_trust(c->e, ev.contact)); /* a nicety for the demo's pace */
             snprintf(hello, sizeof hello,
                      "Hi, I'm %s, a scripted companion running on your own computer for "
                      "this demo. Write anything; I'll answer.",
@@ -156,6 +171,9 @@ demo_run(int argc, char **argv, bool cost_min)
     for (int i = 0; i < DEMO_COMPANIONS && rc == 0; i++) {
         char name[ENGINE_NAME_BUF];
         rc = engine_accept(e, codes[i], NULL, name);
+        if (rc == 0) {
+            rc = demo_trust(e, name);
+        }
     }
     engine_close(e);
     e = NULL;

@@ -181,8 +181,11 @@ engine_boundary_judge(struct engine *e, int64_t contact_id, uint16_t flags, cons
 
     eb_show_verdict(v);
     rc = eb_rules_load(e, contact_id, STORE_RULES_OURS, &r);
-    if (rc != KITH_OK || r == NULL) {
-        return rc; /* no boundaries set for this contact */
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    if (r == NULL) {
+        r = boundary_rules_create(); /* none chosen yet: trust level 0, New (DOMAIN.md §3) */
     }
     eb_clock(&clk, eb_now());
     rc = eb_counters(e, contact_id, r, clk.now, &vis, &nvis, &c);
@@ -322,7 +325,10 @@ eb_pass_load(struct engine *e, struct eb_pass *ps, int64_t contact_id, int64_t n
     ps->contact_id = contact_id;
     ps->p = engine_peer_by_contact(e, contact_id);
     rc = eb_rules_load(e, contact_id, STORE_RULES_OURS, &ps->r);
-    if (rc == KITH_OK && ps->r != NULL) {
+    if (rc == KITH_OK && ps->r == NULL) {
+        ps->r = boundary_rules_create(); /* trust level 0 defaults */
+    }
+    if (rc == KITH_OK) {
         rc = eb_counters(e, contact_id, ps->r, now, &ps->vis, &ps->nvis, &ps->c);
         ps->cap = ps->nvis;
     }
@@ -599,6 +605,9 @@ engine_boundary_show(struct engine *e, const char *contact, bool json, char **ou
     }
     if (rc != KITH_OK) {
         return rc;
+    }
+    if (r == NULL) {
+        r = boundary_rules_create(); /* nothing chosen yet: show the New defaults in force */
     }
     eb_clock(&clk, eb_now());
     if (!json) {

@@ -61,6 +61,14 @@ connect() {
     code=$(k "$1" invite | tail -1)
     k "$2" accept "$code" --as "$1" >/dev/null
     wait_until 30 "$1 and $2 connected" both_active "$1" "$2"
+    # New contacts start at trust level 0, whose defaults pace their messages
+    # (20 an hour, then a digest); these tests send hundreds, so both widen it.
+    trust "$1" "$2"
+}
+# trust A B: each gives the other trust level 2 (no default pacing or ask-first).
+trust() {
+    k "$1" boundary set "$2" trust=2 >/dev/null
+    k "$2" boundary set "$1" trust=2 >/dev/null
 }
 active_in() { k "$1" contacts --json | grep -q "\"name\":\"$2\"[^}]*\"state\":\"active\""; }
 both_active() { active_in "$1" "$2" && active_in "$2" "$1"; }

@@ -48,6 +48,9 @@ code=$(k Q invite | tail -1)
 k R accept "$code" >/dev/null
 wait_until 30 "connected" k R contacts --json
 wait_until 30 "handshake" active_in R Quartzwing-Canary-Name
+wait_until 30 "handshake" active_in Q Bramblefox-Canary-Name
+k R boundary set Quartzwing-Canary-Name trust=2 >/dev/null
+k Q boundary set Bramblefox-Canary-Name trust=2 >/dev/null
 for i in $(seq 1 30); do
     k R send Quartzwing-Canary-Name "canary-message-text-$i" >/dev/null
     k Q send Bramblefox-Canary-Name "other-canary-words-$i" >/dev/null
