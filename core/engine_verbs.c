@@ -50,6 +50,28 @@ engine_test_tamper(uint8_t *frame, size_t len)
 #endif
 }
 
+/* A frame past its expires_at is not sent again: its message becomes EXPIRED in
+ * our history (shown to the person) and the row leaves the outbox. */
+static bool
+engine_outbox_expired(struct engine *e, const struct store_outbox *r, int64_t now_ms)
+{
+    struct frame f;
+    struct engine_peer *p;
+
+    if (frame_decode(r->frame, r->frame_len, &f) != KITH_OK ||
+        (int64_t)f.expires_at * 1000 > now_ms) {
+        return false;
+    }
+    if (store_outbox_remove(e->st, r->msg_id) != KITH_OK) {
+        return false;
+    }
+    if (store_msg_set_state(e->st, r->msg_id, STORE_MSG_EXPIRED) == KITH_OK) {
+        p = engine_peer_by_contact(e, r->contact_id);
+        engine_emit(e, ENGINE_EV_STATE, p != NULL ? p->name : NULL, r->msg_id);
+    }
+    return true;
+}
+
 void
 engine_flush(struct engine *e, int64_t contact_id)
 {
@@ -79,6 +101,9 @@ engine_flush(struct engine *e, int64_t contact_id)
 
         for (size_t b = 0; b < nblocked; b++) {
             skip = skip || blocked[b] == r->contact_id;
+        }
+        if (engine_outbox_expired(e, r, now)) {
+            continue;
         }
         if (p == NULL || skip) {
             rc = KITH_EAGAIN;
@@ -726,7 +751,8 @@ engine_check_passphrase(struct engine *e, const char *pass, size_t pass_len)
 static bool
 engine_config_key_ok(const char *key)
 {
-    return strcmp(key, "listen") == 0 || strcmp(key, "socks5") == 0;
+    return strcmp(key, "listen") == 0 || strcmp(key, "socks5") == 0 ||
+           engine_config_is_personal(key);
 }
 
 int
@@ -744,6 +770,9 @@ engine_config_set(struct engine *e, const char *key, const char *value)
 {
     char resolved[ENGINE_ENDPOINT_BUF];
 
+    if (engine_config_is_personal(key)) {
+        return engine_config_set_personal(e, key, value); /* core/engine_profile.c */
+    }
     if (!engine_config_key_ok(key) || value == NULL || strlen(value) >= ENGINE_ENDPOINT_BUF) {
         return KITH_EINVAL;
     }
