@@ -44,31 +44,38 @@ struct opts {
 static void
 usage(FILE *f)
 {
-    fputs("usage: kith [--home DIR] [--passphrase-file FILE] [COMMAND]\n"
-          "\n"
-          "  (none) | tui               open the client\n"
-          "  init --name NAME [--listen ENDPOINT]   create a profile\n"
-          "  id [--json]                your name, fingerprint and endpoint\n"
-          "  invite [--ttl DURATION]    print a one-time invite code\n"
-          "  accept CODE [--as NAME]    add the person an invite code names\n"
-          "  contacts [--json]          your contacts and their state\n"
-          "  send TARGET TEXT... [--wait SECONDS] [--heavy] [--urgent]\n"
-          "  log TARGET [--limit N] [--json]\n"
-          "  boundary show CONTACT [--json|--theirs] | set CONTACT RULE... | clear CONTACT [RULE...]\n"
-          "  consent CONTACT MSG_ID yes|no|later=DURATION   answer a heavy message's question\n"
-          "  show CONTACT MSG_ID        open a folded message\n"
-          "  verify CONTACT [--yes|--no]   compare and mark safety numbers\n"
-          "  rename CONTACT NEW_NAME\n"
-          "  status [--json]\n"
-          "  repair act CONTACT EVENT [FIELD=VALUE...] | repair status CONTACT [--json]\n"
-          "  practice [--partner receptive|defensive|withdrawn] [--seed N] [--script] [--save]\n"
-          "  run                        run headless until interrupted\n"
-          "  demo                       try kith with two local companions\n"
-          "\n"
-          "The profile is --home, else $KITH_HOME, else $XDG_DATA_HOME/kith.\n"
-          "kith helps people who trust each other talk kindly. It isn't therapy or a\n"
-          "crisis service, and it can't keep anyone safe on its own.\n",
-          f);
+    struct cli_buf commands = { 0 };
+
+    KITH_IGNORE(cli_help(NULL, &commands)); /* every command: cannot fail */
+    fprintf(f,
+            "usage: kith [--home DIR] [--passphrase-file FILE] [COMMAND]\n"
+            "\n"
+            "%s"
+            "\n"
+            "kith COMMAND --help says more about one command.\n"
+            "The profile is --home, else $KITH_HOME, else $XDG_DATA_HOME/kith.\n"
+            "kith helps people who trust each other talk kindly. It isn't therapy or a\n"
+            "crisis service, and it can't keep anyone safe on its own.\n",
+            commands.s != NULL ? commands.s : "");
+    cli_buf_free(&commands);
+}
+
+/* `kith COMMAND --help` (anywhere before a "--"): that command's usage from the same table. */
+static bool
+command_help(int argc, char **argv)
+{
+    struct cli_buf out = { 0 };
+    bool asked = false;
+
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        asked = asked || strcmp(argv[i], "--help") == 0 || (i == 1 && strcmp(argv[i], "-h") == 0);
+    }
+    if (!asked || cli_help(argv[0], &out) != KITH_OK) {
+        return false;
+    }
+    fputs(out.s, stdout);
+    cli_buf_free(&out);
+    return true;
 }
 
 static void
@@ -639,6 +646,297 @@ cmd_practice(struct opts *o, int argc, char **argv)
     return status;
 }
 
+/* ---- passwd, backup, restore, wipe (the engine verbs are in core/engine_profile.c) ---- */
+
+static bool
+has_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], flag) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Only the listed options ("=" marks one with a value) and at most max_plain other words. */
+static bool
+args_ok(int argc, char **argv, const char *const *options, int max_plain)
+{
+    int plain = 0;
+
+    for (int i = 1; i < argc; i++) {
+        bool known = false;
+        for (const char *const *o = options; *o != NULL && !known; o++) {
+            size_t n = strcspn(*o, "=");
+            if (strncmp(argv[i], *o, n) == 0 && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+                known = true;
+                if ((*o)[n] == '=' && argv[i][n] == '\0' && ++i >= argc) {
+                    return false;
+                }
+            }
+        }
+        if (!known && (strncmp(argv[i], "--", 2) == 0 || ++plain > max_plain)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+refuse_running(const char *command)
+{
+    fprintf(stderr, "kith: kith is running on this profile; stop it first (Ctrl-C in the client, "
+                    "or stop `kith run`), then run kith %s again\n",
+            command);
+    return 1;
+}
+
+/* The new passphrase: from --new-passphrase-file, else asked twice without echo. */
+static int
+get_new_pass(int argc, char **argv, char **pass, size_t *len)
+{
+    const char *file = opt_value(argc, argv, "--new-passphrase-file");
+    char *again = NULL;
+    size_t again_len = 0;
+    int rc;
+
+    if (file != NULL) {
+        return read_pass_file(file, pass, len);
+    }
+    rc = prompt_pass("New passphrase: ", pass, len);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    rc = prompt_pass("The new passphrase again: ", &again, &again_len);
+    if (rc == KITH_OK && (again_len != *len || sodium_memcmp(again, *pass, *len) != 0)) {
+        fputs("kith: the two new passphrases differ; nothing was changed\n", stderr);
+        rc = KITH_EINVAL;
+    }
+    sodium_free(again);
+    if (rc != KITH_OK) {
+        sodium_free(*pass);
+        *pass = NULL;
+    }
+    return rc;
+}
+
+static int
+cmd_passwd(struct opts *o, int argc, char **argv)
+{
+    static const char *const options[] = { "--new-passphrase-file=", NULL };
+    const char *file = o->pass_file != NULL ? o->pass_file : getenv("KITH_PASSPHRASE_FILE");
+    struct engine *e = NULL;
+    char *pass = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!args_ok(argc, argv, options, 0)) {
+        fputs("usage: kith passwd [--new-passphrase-file FILE]\n", stderr);
+        return 2;
+    }
+    if (!engine_profile_exists(o->home)) {
+        fprintf(stderr, "kith: there is no profile in %s\n", o->home);
+        return 1;
+    }
+    if (engine_is_running(o->home)) {
+        return refuse_running("passwd");
+    }
+    rc = file != NULL && file[0] != '\0' ? read_pass_file(file, &pass, &len)
+                                         : prompt_pass("Current passphrase: ", &pass, &len);
+    if (rc != KITH_OK) {
+        return 1;
+    }
+    rc = engine_open(o->home, pass, len, &e);
+    sodium_free(pass);
+    pass = NULL;
+    if (rc == KITH_EPASSPHRASE) {
+        fputs("kith: that isn't this profile's passphrase; nothing was changed\n", stderr);
+        return 1;
+    }
+    if (rc == KITH_EBUSY) {
+        return refuse_running("passwd");
+    }
+    if (rc != KITH_OK) {
+        return report(rc, "nothing was changed");
+    }
+    rc = get_new_pass(argc, argv, &pass, &len);
+    if (rc == KITH_OK && len == 0) {
+        fputs("kith: an empty passphrase would leave your history readable; nothing was "
+              "changed\n",
+              stderr);
+        rc = KITH_EINVAL;
+    }
+    if (rc == KITH_OK) {
+        rc = engine_change_passphrase(e, pass, len, o->cost_min);
+        if (rc != KITH_OK) {
+            report(rc, "the passphrase was not changed");
+        }
+    }
+    sodium_free(pass);
+    engine_close(e);
+    if (rc != KITH_OK) {
+        return 1;
+    }
+    printf("Your passphrase is changed. Backups made before still open with the old one.\n");
+    return 0;
+}
+
+/* `backup FILE` goes to the engine (a running one, or opened here) with FILE made absolute. */
+static int
+cmd_backup(struct opts *o, int argc, char **argv)
+{
+    char cwd[4096];
+    char path[8200];
+    char *args[3] = { argv[0], path, NULL };
+
+    if (argc != 2 || strncmp(argv[1], "--", 2) == 0 || argv[1][0] == '\0') {
+        fputs("usage: kith backup FILE\n", stderr);
+        return 2;
+    }
+    if (argv[1][0] == '/') {
+        snprintf(path, sizeof path, "%s", argv[1]);
+    } else if (getcwd(cwd, sizeof cwd) == NULL ||
+               snprintf(path, sizeof path, "%s/%s", cwd, argv[1]) >= (int)sizeof path) {
+        fputs("kith: couldn't tell where that file would be; give an absolute path\n", stderr);
+        return 1;
+    }
+    return cmd_profile(o, 2, args);
+}
+
+static int
+cmd_restore(struct opts *o, int argc, char **argv)
+{
+    static const char *const options[] = { "--home=", NULL };
+    const char *home_arg = opt_value(argc, argv, "--home");
+    const char *file = NULL;
+    char home[4096];
+    char *pass = NULL;
+    size_t len = 0;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--home") == 0) {
+            i++;
+        } else if (strncmp(argv[i], "--", 2) != 0) {
+            file = argv[i];
+        }
+    }
+    if (!args_ok(argc, argv, options, 1) || file == NULL) {
+        fputs("usage: kith restore FILE [--home DIR]\n", stderr);
+        return 2;
+    }
+    if (home_arg == NULL) {
+        snprintf(home, sizeof home, "%s", o->home);
+    } else if (engine_home_resolve(home_arg, home, sizeof home) != KITH_OK) {
+        fputs("usage: kith restore FILE [--home DIR]\n", stderr);
+        return 2;
+    }
+    if (engine_profile_exists(home)) {
+        fprintf(stderr, "kith: there is already a profile in %s; restore into a new directory "
+                        "(--home DIR). Nothing was changed.\n",
+                home);
+        return 1;
+    }
+    if (access(file, R_OK) != 0) {
+        fprintf(stderr, "kith: can't read %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    if (get_pass(o, false, &pass, &len) != KITH_OK) {
+        return 1;
+    }
+    rc = engine_restore(file, home, pass, len);
+    sodium_free(pass);
+    if (rc == KITH_EPASSPHRASE) {
+        fputs("kith: that passphrase doesn't open this backup (it opens with the passphrase the "
+              "profile had when the backup was made); nothing was written\n",
+              stderr);
+        return 1;
+    }
+    if (rc == KITH_ENOTKITH || rc == KITH_ECORRUPT) {
+        fprintf(stderr, "kith: %s is not a kith backup, or it is damaged; nothing was written\n",
+                file);
+        return 1;
+    }
+    if (rc == KITH_EEXISTS) {
+        fprintf(stderr, "kith: there is already a profile in %s; nothing was changed\n", home);
+        return 1;
+    }
+    if (rc != KITH_OK) {
+        return report(rc, "nothing was restored");
+    }
+    printf("Restored the backup into %s: your contacts, boundaries and history are back.\n"
+           "Messages your contacts sent after the backup was made may not open here; see "
+           "SECURITY.md.\n",
+           home);
+    return 0;
+}
+
+/* Ask on the terminal for the directory's name before a wipe. */
+static bool
+confirm_wipe(const char *home)
+{
+    const char *slash = strrchr(home, '/');
+    const char *name = slash != NULL && slash[1] != '\0' ? slash + 1 : home;
+    FILE *tty = fopen("/dev/tty", "r+");
+    char typed[256] = "";
+    bool ok;
+
+    if (tty == NULL) {
+        fputs("kith: no terminal to confirm on; use kith wipe --yes in scripts\n", stderr);
+        return false;
+    }
+    fprintf(tty,
+            "This overwrites and removes the profile in %s: your identity, contacts, boundaries "
+            "and history.\nIt can't be undone, and your contacts keep their own copies.\n"
+            "Type %s to wipe it, or anything else to keep it: ",
+            home, name);
+    fflush(tty);
+    ok = fgets(typed, sizeof typed, tty) != NULL;
+    fclose(tty);
+    typed[strcspn(typed, "\r\n")] = '\0';
+    return ok && strcmp(typed, name) == 0;
+}
+
+static int
+cmd_wipe(struct opts *o, int argc, char **argv)
+{
+    static const char *const options[] = { "--yes", NULL };
+    bool dir_removed = false;
+    int rc;
+
+    if (!args_ok(argc, argv, options, 0)) {
+        fputs("usage: kith wipe [--yes]\n", stderr);
+        return 2;
+    }
+    if (!engine_profile_exists(o->home)) {
+        fprintf(stderr, "kith: there is no profile in %s; nothing was wiped\n", o->home);
+        return 1;
+    }
+    if (engine_is_running(o->home)) {
+        return refuse_running("wipe");
+    }
+    if (!has_flag(argc, argv, "--yes") && !confirm_wipe(o->home)) {
+        fputs("kith: nothing was wiped\n", stderr);
+        return 1;
+    }
+    rc = engine_wipe(o->home, &dir_removed);
+    if (rc == KITH_EBUSY) {
+        return refuse_running("wipe");
+    }
+    if (rc != KITH_OK) {
+        return report(rc, "the wipe didn't finish; run kith wipe again");
+    }
+    if (dir_removed) {
+        printf("The profile in %s is wiped and removed.\n", o->home);
+    } else {
+        printf("kith's files in %s are wiped and removed; the directory stays because it holds "
+               "other files.\n",
+               o->home);
+    }
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -683,8 +981,7 @@ main(int argc, char **argv)
     o.cost_min = cost != NULL && strcmp(cost, "min") == 0;
     argc -= i;
     argv += i;
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        usage(stdout);
+    if (argc >= 1 && command_help(argc, argv)) {
         return 0;
     }
     if (argc == 0 || strcmp(argv[0], "tui") == 0) {
@@ -701,6 +998,18 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[0], "demo") == 0) {
         return demo_run(argc, argv, o.cost_min);
+    }
+    if (strcmp(argv[0], "passwd") == 0) {
+        return cmd_passwd(&o, argc, argv);
+    }
+    if (strcmp(argv[0], "backup") == 0) {
+        return cmd_backup(&o, argc, argv);
+    }
+    if (strcmp(argv[0], "restore") == 0) {
+        return cmd_restore(&o, argc, argv);
+    }
+    if (strcmp(argv[0], "wipe") == 0) {
+        return cmd_wipe(&o, argc, argv);
     }
     if (cli_known(argv[0])) {
         return cmd_profile(&o, argc, argv);

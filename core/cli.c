@@ -532,10 +532,16 @@ cli_config(struct engine *e, int argc, char **argv, struct cli_buf *out, struct 
         if (rc != KITH_OK) {
             return cli_fail(err, rc, argv[2]);
         }
+        if (strcmp(argv[2], "crisis_line") == 0 || strcmp(argv[2], "my_people") == 0 ||
+            strcmp(argv[2], "country") == 0) {
+            cli_printf(out, "%s saved. It shows on the help screen (F1).\n", argv[2]);
+            return 0;
+        }
         cli_printf(out, "%s set; it takes effect the next time kith starts.\n", argv[2]);
         return 0;
     }
-    return cli_usage(err, "config get KEY | config set KEY VALUE   (keys: listen, socks5)");
+    return cli_usage(err, "config get KEY | config set KEY VALUE   "
+                          "(keys: listen, socks5, crisis_line, my_people, country)");
 }
 
 /* kith boundary show|set|clear CONTACT [RULE...] [--json] */
@@ -674,6 +680,7 @@ static const struct {
     { "status", cli_status },
     { "config", cli_config },
     { "repair", cli_repair },
+    { "backup", cli_backup },
 };
 
 int
@@ -708,6 +715,7 @@ static const struct {
     { "verify", "--yes --no" },
     { "status", "--json" },
     { "config", "" },
+    { "backup", "" },
 };
 
 /* Is `arg` (an option, possibly "--opt=value") in the space-separated list? */

@@ -10,6 +10,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#include "core/err.h"
+
 struct engine;
 
 struct cli_buf {
@@ -29,6 +31,15 @@ int cli_exec(struct engine *e, int argc, char **argv, struct cli_buf *out, struc
 
 /* `repair act|status|keep` (core/cli_repair.c); same contract as cli_exec. */
 int cli_repair(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err);
+
+/* `backup FILE` (core/cli_profile.c); FILE must be an absolute path (main.c makes it one, as
+ * the engine answering may run in another directory). Same contract as cli_exec. */
+int cli_backup(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err);
+
+/* Help from one table (core/cli_help.c): command NULL appends every command's usage and
+ * description, one or two lines each; else "usage: kith USAGE" and its description for that
+ * command. KITH_OK, or KITH_ENOTFOUND for a command kith doesn't have. */
+KITH_NODISCARD int cli_help(const char *command, struct cli_buf *out);
 
 /* True for commands cli_exec understands. */
 int cli_known(const char *command);

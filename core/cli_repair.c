@@ -20,10 +20,9 @@
 #include "core/err.h"
 #include "core/repair.h"
 
-static const char cli_repair_usage[] =
-    "repair act CONTACT EVENT [FIELD=VALUE|FLAG ...]\n"
-    "       kith repair status CONTACT [--json]\n"
-    "       kith repair keep CONTACT keep|agreement|delete";
+static const char cli_repair_usage[] = "repair act CONTACT EVENT [FIELD=VALUE|FLAG ...]\n"
+                                       "       kith repair status CONTACT [--json]\n"
+                                       "       kith repair keep CONTACT keep|agreement|delete";
 
 static bool
 cli_repair_is_time(const char *name)
@@ -159,8 +158,7 @@ out:
 }
 
 static int
-cli_repair_status(struct engine *e, int argc, char **argv, struct cli_buf *out,
-                  struct cli_buf *err)
+cli_repair_status(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err)
 {
     char *json = xmalloc(ENGINE_REPAIR_JSON);
     bool as_json = argc >= 4 && strcmp(argv[3], "--json") == 0;
@@ -211,8 +209,7 @@ cli_repair_keep(struct engine *e, int argc, char **argv, struct cli_buf *out, st
     } choices[] = {
         { "keep", ENGINE_REPAIR_KEEP, "Kept on this device, sealed." },
         { "agreement", ENGINE_REPAIR_KEEP_AGREEMENT, "Kept only the agreement." },
-        { "delete", ENGINE_REPAIR_DELETE,
-          "Deleted your copy. The other person keeps theirs." },
+        { "delete", ENGINE_REPAIR_DELETE, "Deleted your copy. The other person keeps theirs." },
     };
     int rc;
 

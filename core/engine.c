@@ -146,7 +146,7 @@ engine_path(char *out, size_t cap, const char *home, const char *leaf)
     return (n < 0 || (size_t)n >= cap) ? KITH_EINVAL : KITH_OK;
 }
 
-static int
+int
 engine_lock(const char *home, int *fd_out)
 {
     char path[ENGINE_PATH_MAX + 16];

@@ -158,6 +158,29 @@ KITH_NODISCARD int engine_check_passphrase(struct engine *e, const char *pass, s
  * unknown key or a malformed value, KITH_ENOTFOUND when unset. */
 KITH_NODISCARD int engine_config_get(struct engine *e, const char *key, char **value);
 KITH_NODISCARD int engine_config_set(struct engine *e, const char *key, const char *value);
+/* The personal settings kept sealed for the crisis screen (DOMAIN.md §5), also through
+ * engine_config_get/set: "crisis_line" and "my_people" (free text, at most
+ * ENGINE_PERSONAL_MAX bytes of UTF-8 without control characters; "" or "off" clears) and
+ * "country" (two letters such as GB, stored upper-case, or "auto": from LC_ALL/LANG). */
+#define ENGINE_PERSONAL_MAX 400
+
+/* Profile housekeeping (core/engine_profile.c). */
+/* Re-wrap the profile's key under a new passphrase in one transaction; sealed history is not
+ * rewritten. cost_min as in engine_init_profile. KITH_EINVAL for an empty passphrase. */
+KITH_NODISCARD int engine_change_passphrase(struct engine *e, const char *pass, size_t pass_len,
+                                            bool cost_min);
+/* A sealed snapshot of the whole profile in a new 0600 file at path; it opens with the
+ * passphrase current now. KITH_EEXISTS if path exists (never overwritten). */
+KITH_NODISCARD int engine_backup(struct engine *e, const char *path);
+/* Restore a backup into home, which must hold no profile (KITH_EEXISTS; created 0700 when
+ * missing). pass must open the backup: KITH_EPASSPHRASE, KITH_ENOTKITH (not a backup),
+ * KITH_ENOTFOUND (no such file) leave nothing behind, not even a directory made here. */
+KITH_NODISCARD int engine_restore(const char *backup, const char *home, const char *pass,
+                                  size_t pass_len);
+/* Overwrite kith's files in home with random bytes, remove them, then the directory itself
+ * (*dir_removed false when it still holds files that are not kith's, which are left alone).
+ * KITH_EBUSY while an engine runs, KITH_ENOTFOUND when home holds no profile. */
+KITH_NODISCARD int engine_wipe(const char *home, bool *dir_removed);
 
 /* Status-line figures. */
 struct engine_status {

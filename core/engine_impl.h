@@ -84,6 +84,13 @@ int64_t engine_now_ms(void);
 KITH_NODISCARD int engine_resolve_listen(const char *listen, char out[ENGINE_ENDPOINT_BUF]);
 /* home + "/" + leaf into out: KITH_OK or KITH_EINVAL (too long). */
 KITH_NODISCARD int engine_path(char *out, size_t cap, const char *home, const char *leaf);
+/* Take the profile lock (home/lock, created 0600): KITH_EBUSY if an engine holds it,
+ * KITH_ENOTFOUND if home does not exist. */
+KITH_NODISCARD int engine_lock(const char *home, int *fd_out);
+/* engine_profile.c: the personal settings (crisis_line, my_people, country). */
+bool engine_config_is_personal(const char *key);
+KITH_NODISCARD int engine_config_set_personal(struct engine *e, const char *key,
+                                              const char *value);
 void engine_emit(struct engine *e, enum engine_event_kind kind, const char *contact,
                  const uint8_t *msg_id);
 struct engine_peer *engine_peer_by_member(struct engine *e, const uint8_t member_id[16]);

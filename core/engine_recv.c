@@ -77,6 +77,28 @@ recv_session_adopt(struct recv_batch *b, int64_t contact_id, struct session *s)
     b->nsessions++;
 }
 
+/* Put a contact's cached session back to a serialised earlier state. */
+static int
+recv_session_restore(struct recv_batch *b, int64_t contact_id, const uint8_t *snap,
+                     size_t snap_len)
+{
+    struct session *s = NULL;
+    int rc = session_parse(snap, snap_len, &s);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    for (size_t i = 0; i < b->nsessions; i++) {
+        if (b->sessions[i].contact_id == contact_id) {
+            session_destroy(b->sessions[i].s);
+            b->sessions[i].s = s;
+            return KITH_OK;
+        }
+    }
+    session_destroy(s);
+    return KITH_ESTATE;
+}
+
 static void
 recv_session_dirty(struct recv_batch *b, int64_t contact_id)
 {
@@ -280,12 +302,18 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     size_t skip = f->type == FRAME_SESSION_MSG ? 0 : SESSION_INIT_HEADER_BYTES;
     bool was_waiting;
     uint8_t *plain;
+    uint8_t *snap = NULL;
+    size_t snap_len = 0;
     int rc;
 
     if (s == NULL) {
         return KITH_ESTATE;
     }
     was_waiting = session_get_state(s) == SESSION_AWAIT_REPLY;
+    /* A copy of the state before this frame, to put back if its content must wait
+     * (a repair step that arrived ahead of an earlier one): then the sender's retry
+     * of these same bytes still decrypts. */
+    session_serialize(s, &snap, &snap_len);
     plain = xmalloc(f->body_len);
     rc = recv_open(s, f, skip, plain, f->body_len, &env);
     if (rc != KITH_OK) {
@@ -323,6 +351,12 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     case ENVELOPE_REPAIR:
         /* A repair step: applied to our replica in this transaction, acknowledged like a text. */
         rc = engine_repair_receive(e, p, &env);
+        if (rc == KITH_EAGAIN) {
+            /* An earlier step is still on its way: not acknowledged, and the session is
+             * as before this frame, so the sender's retry applies it in order. */
+            rc = recv_session_restore(b, p->contact_id, snap, snap_len);
+            break;
+        }
         if (rc == KITH_OK) {
             rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
         }
@@ -382,6 +416,10 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
 out:
     sodium_memzero(plain, f->body_len);
     free(plain);
+    if (snap != NULL) {
+        sodium_memzero(snap, snap_len);
+        free(snap);
+    }
     return rc;
 }
 

@@ -141,8 +141,8 @@ er_fingerprints(struct engine *e, const struct store_contact *c, char mine[REPAI
 
 /* Apply a local step to r and send it (prepare fills its header). */
 static int
-er_take(struct engine *e, const struct store_contact *c, struct repair *r,
-        struct repair_step *step, char *why, size_t why_cap)
+er_take(struct engine *e, const struct store_contact *c, struct repair *r, struct repair_step *step,
+        char *why, size_t why_cap)
 {
     int64_t now = er_now();
     enum repair_race race = REPAIR_RACE_NONE;
@@ -308,8 +308,8 @@ engine_repair_keep(struct engine *e, const char *contact, enum engine_repair_kee
             break; /* already only the agreement */
         }
         rc = er_parse(&row, c.name, &r);
-        if (rc == KITH_OK && (repair_agreement_version(r) == 0 ||
-                              repair_outcome(r) != REPAIR_OUTCOME_REPAIRED)) {
+        if (rc == KITH_OK &&
+            (repair_agreement_version(r) == 0 || repair_outcome(r) != REPAIR_OUTCOME_REPAIRED)) {
             rc = KITH_ENOTFOUND; /* no agreement was reached */
         }
         if (rc == KITH_OK) {
@@ -400,6 +400,9 @@ engine_repair_receive(struct engine *e, const struct engine_peer *p, const struc
     rc = store_repair_get(e->st, c.id, step->repair_id, &row);
     if (rc == KITH_OK) {
         rc = er_parse(&row, c.name, &r);
+    } else if (rc == KITH_ENOTFOUND && step->seq > 1) {
+        rc = KITH_EAGAIN; /* the invitation itself is still on its way */
+        goto out;
     } else if (rc == KITH_ENOTFOUND) {
         rc = er_adopt(e, &c, step, &r);
     }
@@ -412,6 +415,10 @@ engine_repair_receive(struct engine *e, const struct engine_peer *p, const struc
     }
     if (step->actor == (uint8_t)repair_my_role(r)) {
         e->rejected++; /* a step in our name that we never took */
+        goto out;
+    }
+    if (step->seq > repair_seq(r) + 1) {
+        rc = KITH_EAGAIN; /* an earlier step is still on its way: wait for it */
         goto out;
     }
     /* Replays, stale seqs, lost races and steps this replica refuses leave it unchanged. */
@@ -476,8 +483,8 @@ er_fire(struct engine *e, const struct store_repair_ref *ref, int64_t now)
             uint8_t *buf = xmalloc(REPAIR_STATE_MAX);
             size_t len = 0;
             if (repair_serialize(fresh, buf, REPAIR_STATE_MAX, &len) == KITH_OK) {
-                KITH_IGNORE(store_repair_put(e->st, c.id, ref->repair_id, true,
-                                             now + ER_RETRY_S, buf, len));
+                KITH_IGNORE(store_repair_put(e->st, c.id, ref->repair_id, true, now + ER_RETRY_S,
+                                             buf, len));
             }
             sodium_memzero(buf, REPAIR_STATE_MAX);
             free(buf);

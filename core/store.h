@@ -54,6 +54,19 @@ void store_close(struct store *st);
 KITH_NODISCARD int store_rekey(struct store *st, const char *pass, size_t pass_len,
                                const struct store_kdf *kdf);
 
+/* Whole files (core/store_backup.c). backup: a consistent snapshot of the open database, still
+ * sealed and carrying its kdf record (it opens with the passphrase current now), written to a
+ * new 0600 file at path and synced; KITH_EEXISTS if path exists (never overwritten), KITH_ESTATE
+ * inside a transaction. restore: copy a backup to a new 0600 file at path and prove that pass
+ * unlocks it and it holds an identity; on any error nothing is left at path (KITH_EPASSPHRASE,
+ * KITH_ENOTKITH, KITH_ENOTFOUND: no backup file, KITH_EEXISTS: path exists). wipe: overwrite the
+ * database at path and its -wal, -shm and -journal files with random bytes, sync, remove them;
+ * missing files are fine. The database must not be open. */
+KITH_NODISCARD int store_backup(struct store *st, const char *path);
+KITH_NODISCARD int store_restore(const char *backup, const char *path, const char *pass,
+                                 size_t pass_len);
+KITH_NODISCARD int store_wipe(const char *path);
+
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nestable. store_begin's commit is
  * durable (synchronous=FULL): use it for anything an acknowledgement or the
  * user's "queued" depends on. store_begin_relaxed commits without fsync

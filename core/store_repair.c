@@ -122,8 +122,8 @@ store_repair_read(struct store *st, sqlite3_stmt *s, struct store_repair *r)
         pt = NULL;
     }
     if (rc == KITH_OK && sqlite3_column_type(s, 5) != SQLITE_NULL) {
-        rc = store_unseal_padded(st, STORE_T_CONTACT, "repair_agreement", rowkey, sizeof rowkey,
-                                 s, 5, STORE_REPAIR_TEXT_MAX, &pt, &pt_cap, &len);
+        rc = store_unseal_padded(st, STORE_T_CONTACT, "repair_agreement", rowkey, sizeof rowkey, s,
+                                 5, STORE_REPAIR_TEXT_MAX, &pt, &pt_cap, &len);
         if (rc == KITH_OK) {
             r->agreement = xmalloc(len + 1);
             memcpy(r->agreement, pt, len);

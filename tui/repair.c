@@ -21,14 +21,15 @@
 #include "tui/tui_impl.h"
 #include "tui/wrap.h"
 
-#define CARD_FIELDS_MAX  9
-#define CARD_EVENTS_MAX  12
-#define CARD_HINT_LINES  4
-#define CARD_MSG_MAX     512
-#define CARD_INPUT_CAP   2000
-#define CARD_JSON_MAX    8192
-#define CARD_FOOTER      "kith isn't therapy \u00b7 If you're not safe right now: F1"
-#define CARD_KEYS        "F5 pause \u00b7 F6 end \u00b7 F2 other step \u00b7 Tab next \u00b7 Esc leave"
+#define CARD_FIELDS_MAX 9
+#define CARD_EVENTS_MAX 12
+#define CARD_HINT_LINES 4
+#define CARD_MSG_MAX    512
+#define CARD_INPUT_CAP  2000
+#define CARD_JSON_MAX   8192
+#define CARD_FOOTER     "kith isn't therapy \u00b7 If you're not safe right now: F1"
+static const char card_keys[] =
+    "F5 pause \u00b7 F6 end \u00b7 F2 other step \u00b7 Tab next \u00b7 Esc leave";
 
 enum card_kind { CARD_TEXT, CARD_TIME, CARD_FEELINGS, CARD_NEEDS, CARD_CHOICE };
 
@@ -453,8 +454,8 @@ card_build(struct repair_card *card, struct repair_step *step)
             if (strcmp(f->name, "rating") == 0) {
                 rc = repair_step_set_field(step, "rating", choice, &why);
             } else if (strcmp(choice, "share") == 0 || strcmp(choice, "yes") == 0) {
-                rc = repair_step_set_field(
-                    step, strcmp(f->name, "answer") == 0 ? "yes" : f->name, NULL, &why);
+                rc = repair_step_set_field(step, strcmp(f->name, "answer") == 0 ? "yes" : f->name,
+                                           NULL, &why);
             } else if (strcmp(choice, "keep") != 0 && strcmp(choice, "no") != 0) {
                 rc = repair_step_set_field(step, choice, NULL, &why);
             }
@@ -487,8 +488,8 @@ card_keep_step(struct repair_card *card)
     for (size_t i = 0; i < card->n_fields && o < sizeof line; i++) {
         const struct card_value *v = &card->values[i];
         if (v->text != NULL && !input_is_empty(v->text)) {
-            o += (size_t)snprintf(line + o, sizeof line - o, " %s='%s'",
-                                  card->def->fields[i].name, input_text(v->text, NULL));
+            o += (size_t)snprintf(line + o, sizeof line - o, " %s='%s'", card->def->fields[i].name,
+                                  input_text(v->text, NULL));
         }
     }
     card_keep(card, "you", line);
@@ -552,8 +553,9 @@ card_pick(struct repair_card *card, struct card_value *v, bool is_feelings)
         }
     }
     if (v->n_picks == REPAIR_PICKS_MAX) {
-        card_note(card, true, is_feelings ? "Up to three feelings; take one away first."
-                                          : "Up to three needs; take one away first.");
+        card_note(card, true,
+                  is_feelings ? "Up to three feelings; take one away first."
+                              : "Up to three needs; take one away first.");
         return;
     }
     v->picks[v->n_picks++] = (uint8_t)v->at;
@@ -613,8 +615,8 @@ card_next_event(struct repair_card *card)
 static void
 card_key(struct repair_card *card, const struct tui_key *k)
 {
-    bool is_enter = (!k->is_code && (k->ch == 10 || k->ch == 13)) ||
-                    (k->is_code && k->ch == KEY_ENTER);
+    bool is_enter =
+        (!k->is_code && (k->ch == 10 || k->ch == 13)) || (k->is_code && k->ch == KEY_ENTER);
 
     if (card->shows_crisis) {
         card->shows_crisis = false;
@@ -630,11 +632,12 @@ card_key(struct repair_card *card, const struct tui_key *k)
             return;
         }
         card_choose(card, k->ch == (uint32_t)KEY_F(5) ? REPAIR_EV_PAUSE : REPAIR_EV_END);
-        card_note(card, false, k->ch == (uint32_t)KEY_F(5)
-                                   ? "Take the time you need. Come back at: 20m, 1h, 1d, or "
-                                     "leave it empty for 20 minutes. Enter on send."
-                                   : "You can stop here. Nothing is lost, and you can start "
-                                     "again another day. Enter on send.");
+        card_note(card, false,
+                  k->ch == (uint32_t)KEY_F(5)
+                      ? "Take the time you need. Come back at: 20m, 1h, 1d, or "
+                        "leave it empty for 20 minutes. Enter on send."
+                      : "You can stop here. Nothing is lost, and you can start "
+                        "again another day. Enter on send.");
         return;
     }
     if (card->def == NULL) {
@@ -695,18 +698,17 @@ card_text(int *y, int last, const char *text, attr_t attr)
     attroff(attr);
 }
 
-static const char *const card_path[] = { "invite", "accept",  "share",   "reflect",
-                                          "confirm", "respond", "receive", "agree",
-                                          "check-out" };
+static const char *const card_path[] = { "invite",  "accept",  "share", "reflect",  "confirm",
+                                         "respond", "receive", "agree", "check-out" };
 
 static int
 card_path_at(enum repair_state st)
 {
     static const int at[REPAIR_STATE_COUNT] = {
-        [REPAIR_DRAFT] = 0,     [REPAIR_INVITED] = 1,  [REPAIR_POSTPONED] = 1,
-        [REPAIR_ACCEPTED] = 2,  [REPAIR_SHARED] = 3,   [REPAIR_REFLECTED] = 4,
+        [REPAIR_DRAFT] = 0,      [REPAIR_INVITED] = 1,   [REPAIR_POSTPONED] = 1,
+        [REPAIR_ACCEPTED] = 2,   [REPAIR_SHARED] = 3,    [REPAIR_REFLECTED] = 4,
         [REPAIR_UNDERSTOOD] = 5, [REPAIR_RESPONDED] = 6, [REPAIR_AGREEING] = 7,
-        [REPAIR_AGREED] = 8,    [REPAIR_CHECKOUT] = 8, [REPAIR_PAUSED] = -1,
+        [REPAIR_AGREED] = 8,     [REPAIR_CHECKOUT] = 8,  [REPAIR_PAUSED] = -1,
         [REPAIR_CLOSED] = -1,
     };
     return at[st];
@@ -736,11 +738,11 @@ card_draw_where(const struct repair_card *card, int y)
         snprintf(line, sizeof line, "Where you are: closed (%s).",
                  repair_outcome_name(repair_outcome(r)));
     } else if (st == REPAIR_PAUSED) {
-        snprintf(line, sizeof line, "Where you are: on a break (%s).",
-                 repair_state_name(shown));
+        snprintf(line, sizeof line, "Where you are: on a break (%s).", repair_state_name(shown));
     } else if (r == NULL || st == REPAIR_DRAFT) {
-        snprintf(line, sizeof line, "Where you are: not started. Nothing is sent until you "
-                                    "say so.");
+        snprintf(line, sizeof line,
+                 "Where you are: not started. Nothing is sent until you "
+                 "say so.");
     } else {
         snprintf(line, sizeof line, "Where you are: %s. %s", repair_state_name(st),
                  repair_is_my_turn(r) ? "Your turn, whenever you're ready."
@@ -820,8 +822,8 @@ card_draw_crisis(void)
     int y = 2;
 
     mvaddstr(0, 2, "If you're not safe");
-    card_text(&y, LINES - 3,
-              "If you're in immediate danger, contact your local emergency number.", A_BOLD);
+    card_text(&y, LINES - 3, "If you're in immediate danger, contact your local emergency number.",
+              A_BOLD);
     y++;
     card_text(&y, LINES - 3,
               "Search 'crisis line' with your country's name, or ask someone you trust to "
@@ -907,7 +909,7 @@ card_draw(struct repair_card *card)
         card_text(&at, LINES - 3, card->msg, card->msg_is_trouble ? A_BOLD : A_NORMAL);
     }
     attron(A_DIM);
-    mvaddstr(LINES - 2, 2, CARD_KEYS);
+    mvaddstr(LINES - 2, 2, card_keys);
     attroff(A_DIM);
     mvaddstr(LINES - 1, 2, CARD_FOOTER);
     if (!card->is_done && card->def != NULL && card->focus < card->n_fields &&
@@ -975,8 +977,9 @@ tui_repair_open(struct tui_app *app, const char *name)
     }
     card_reset(card);
     if (card->r == NULL || repair_state(card->r) == REPAIR_CLOSED) {
-        card_note(card, false, "Something hurt, and you'd like to clear it up. We'll go slowly. "
-                               "You can stop at any point, and nothing is sent until you say so.");
+        card_note(card, false,
+                  "Something hurt, and you'd like to clear it up. We'll go slowly. "
+                  "You can stop at any point, and nothing is sent until you say so.");
     }
     app->rcard = card;
     tui_show(app, &tui_screen_repair);

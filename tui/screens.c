@@ -4,10 +4,12 @@
  */
 #include <curses.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
 #include "tui/commands.h"
+#include "tui/crisis.h"
 #include "tui/tui_impl.h"
 
 /* Ctrl-Left and Ctrl-Right have no fixed key codes; ask terminfo once. */
@@ -291,7 +293,9 @@ screens_draw_chat(struct tui_app *app)
 }
 
 const struct tui_screen tui_screen_chat = { "chat", screens_chat_key, screens_draw_chat };
-const struct tui_screen tui_screen_help = { "help", screens_overlay_key, tui_view_draw_help };
+static void screens_draw_help(struct tui_app *app);
+
+const struct tui_screen tui_screen_help = { "help", screens_overlay_key, screens_draw_help };
 const struct tui_screen tui_screen_invite = { "invite", screens_overlay_key, tui_view_draw_invite };
 const struct tui_screen tui_screen_verify = { "verify", screens_verify_key, tui_view_draw_verify };
 const struct tui_screen tui_screen_contacts = { "contacts", screens_overlay_key,
@@ -300,13 +304,44 @@ const struct tui_screen tui_screen_lock = { "lock", screens_lock_key, tui_view_d
 
 /* ---- help ---- */
 
+/* The crisis section (DOMAIN.md §5), rebuilt from the person's settings and the country file
+ * each time help is drawn: it is short, works offline, and `kith config set` may have changed
+ * it since. */
+static char screens_crisis[CRISIS_LINES_MAX][CRISIS_LINE_MAX];
+static size_t screens_crisis_n;
+
+static void
+screens_crisis_refresh(struct tui_app *app)
+{
+    char *crisis_line = NULL;
+    char *my_people = NULL;
+    char *country = NULL;
+    struct crisis_file file;
+    char cc[3];
+    bool has_file;
+
+    /* An unset setting (KITH_ENOTFOUND) leaves NULL: that entry is simply not shown. */
+    KITH_IGNORE(engine_config_get(app->e, "crisis_line", &crisis_line));
+    KITH_IGNORE(engine_config_get(app->e, "my_people", &my_people));
+    KITH_IGNORE(engine_config_get(app->e, "country", &country));
+    has_file = crisis_country(country, cc) && crisis_load(cc, &file) == KITH_OK;
+    screens_crisis_n = crisis_lines(crisis_line, my_people, has_file ? &file : NULL,
+                                    screens_crisis, CRISIS_LINES_MAX);
+    free(crisis_line);
+    free(my_people);
+    free(country);
+}
+
+static void
+screens_draw_help(struct tui_app *app)
+{
+    screens_crisis_refresh(app);
+    tui_view_draw_help(app);
+}
+
 static const char *const screens_help_head[] = {
-    "If you're not safe",
-    "  If you're in immediate danger, contact your local emergency number.",
     ("  kith isn't therapy or a crisis service, and it can't keep anyone safe on its own. It "
      "helps people who trust each other talk kindly."),
-    ("  If you don't know a crisis line, search 'crisis line' with your country's name, or ask "
-     "someone you trust to look with you."),
     "",
     "Commands",
 };
@@ -335,7 +370,7 @@ static const char *const screens_help_tail[] = {
 size_t
 tui_help_count(void)
 {
-    return SCREENS_HEAD_N + commands_count() + SCREENS_TAIL_N;
+    return 1 + screens_crisis_n + SCREENS_HEAD_N + commands_count() + SCREENS_TAIL_N;
 }
 
 const char *
@@ -344,6 +379,14 @@ tui_help_line(size_t i)
     static char lines[16][128];
     const struct commands_info *c;
 
+    if (i == 0) {
+        return "If you're not safe";
+    }
+    i--;
+    if (i < screens_crisis_n) {
+        return screens_crisis[i];
+    }
+    i -= screens_crisis_n;
     if (i < SCREENS_HEAD_N) {
         return screens_help_head[i];
     }

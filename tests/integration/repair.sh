@@ -34,7 +34,8 @@ act A repair act B invite topic='the party on Saturday'
 both invited partner
 # One open repair per pair: a second invitation is refused here, calmly.
 if k A repair act B invite topic='again' 2>"$T/err"; then fail "a second invite was allowed"; fi
-grep -q "You already have a conversation open with B" "$T/err" || fail "wrong refusal: $(cat "$T/err")"
+grep -q "You already have a conversation open with B" "$T/err" \
+    || fail "wrong refusal: $(cat "$T/err")"
 # Refusals carry the state machine's reason and exit 1.
 set +e; k A repair act B share observation=x feelings=hurt needs=respect 2>"$T/err"; rc=$?; set -e
 [ "$rc" -eq 1 ] || fail "a refused step exited $rc"
@@ -98,8 +99,14 @@ stop A; stop B
 k A repair act B pause until=1h >/dev/null || fail "A's pause (offline) refused"
 k B repair act A pause until=2h >/dev/null || fail "B's pause (offline) refused"
 start A; start B
-both paused "$(field A B turn)"
-[ "$(field A B paused_by)" = "$(field B A paused_by)" ] || fail "the pauses crossed differently"
+# Each side first shows its own pause; once the crossing steps have arrived, both agree.
+same_pause() {
+    [ "$(field A B state)" = paused ] && [ "$(field B A state)" = paused ] &&
+        [ "$(field A B paused_by)" = "$(field B A paused_by)" ] &&
+        [ "$(field A B seq)" = "$(field B A seq)" ]
+}
+wait_until 30 "both replicas settle on one pause" same_pause
+both paused "$(field A B paused_by)"
 note "crossing pauses: both paused by the $(field A B paused_by)"
 pauser=$(field A B paused_by)
 if [ "$pauser" = partner ]; then P=A; O=B; else P=B; O=A; fi
