@@ -139,23 +139,15 @@ store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m)
     return rc;
 }
 
-int
-store_msg_log(struct store *st, int64_t contact_id, size_t limit, uint64_t before_lamport,
-              struct store_msg **out, size_t *n)
+/* Step a bound statement to its end, decoding every row into a malloc'd array
+ * (*out, *n). A damaged row stops it with that row's error and frees the rest. */
+static int
+store_msg_collect(struct store *st, sqlite3_stmt *s, struct store_msg **out, size_t *n)
 {
-    sqlite3_stmt *s = store_stmt(st, S_MSG_LOG);
     struct store_msg *list = NULL;
     size_t count = 0, cap = 0;
     int rc;
 
-    *out = NULL;
-    *n = 0;
-    sqlite3_bind_int64(s, 1, contact_id);
-    sqlite3_bind_int64(s, 2,
-                       before_lamport == 0 || before_lamport > (uint64_t)INT64_MAX
-                           ? INT64_MAX
-                           : (sqlite3_int64)before_lamport);
-    sqlite3_bind_int64(s, 3, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit);
     while ((rc = store_step_row(s)) == KITH_OK) {
         if (count == cap) {
             cap = cap == 0 ? 16 : cap * 2;
@@ -175,6 +167,23 @@ store_msg_log(struct store *st, int64_t contact_id, size_t limit, uint64_t befor
     *out = list;
     *n = count;
     return KITH_OK;
+}
+
+int
+store_msg_log(struct store *st, int64_t contact_id, size_t limit, uint64_t before_lamport,
+              struct store_msg **out, size_t *n)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_LOG);
+
+    *out = NULL;
+    *n = 0;
+    sqlite3_bind_int64(s, 1, contact_id);
+    sqlite3_bind_int64(s, 2,
+                       before_lamport == 0 || before_lamport > (uint64_t)INT64_MAX
+                           ? INT64_MAX
+                           : (sqlite3_int64)before_lamport);
+    sqlite3_bind_int64(s, 3, limit == 0 || limit > (size_t)INT64_MAX ? -1 : (sqlite3_int64)limit);
+    return store_msg_collect(st, s, out, n);
 }
 
 int
@@ -237,32 +246,11 @@ int
 store_msg_held(struct store *st, int64_t contact_id, struct store_msg **out, size_t *n)
 {
     sqlite3_stmt *s = store_stmt(st, S_MSG_HELD);
-    struct store_msg *list = NULL;
-    size_t count = 0, cap = 0;
-    int rc;
 
     *out = NULL;
     *n = 0;
     sqlite3_bind_int64(s, 1, contact_id > 0 ? contact_id : 0);
-    while ((rc = store_step_row(s)) == KITH_OK) {
-        if (count == cap) {
-            cap = cap == 0 ? 16 : cap * 2;
-            list = xrealloc(list, cap * sizeof *list);
-        }
-        rc = store_msg_row(st, s, &list[count]);
-        if (rc != KITH_OK) {
-            break;
-        }
-        count++;
-    }
-    store_done(s);
-    if (rc != KITH_ENOTFOUND) {
-        store_msgs_free(list, count);
-        return rc;
-    }
-    *out = list;
-    *n = count;
-    return KITH_OK;
+    return store_msg_collect(st, s, out, n);
 }
 
 int
