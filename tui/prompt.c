@@ -114,8 +114,12 @@ prompt_draw(const struct prompt_screen *s)
 
     werase(stdscr);
     if (s->shows_crisis) {
-        mvwaddstr(stdscr, y++, 2,
-                  "If you're in immediate danger, contact your local emergency number.");
+        /* Before unlocking there are no personal entries: the locale's country file only. */
+        char crisis[CRISIS_LINES_MAX][CRISIS_LINE_MAX];
+        size_t n = tui_crisis_collect(NULL, false, crisis, CRISIS_LINES_MAX);
+        for (size_t i = 0; i < n && y < LINES - 4; i++) {
+            mvwaddnstr(stdscr, y++, 2, crisis[i], COLS > 4 ? COLS - 4 : 1);
+        }
         mvwaddstr(stdscr, y++, 2, "kith isn't therapy or a crisis service.");
         y++;
     }

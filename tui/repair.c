@@ -817,18 +817,17 @@ card_draw_field(const struct repair_card *card, size_t i, int y)
 }
 
 static void
-card_draw_crisis(void)
+card_draw_crisis(struct engine *e)
 {
+    char lines[CRISIS_LINES_MAX][CRISIS_LINE_MAX];
+    size_t n = tui_crisis_collect(e, e != NULL, lines, CRISIS_LINES_MAX);
     int y = 2;
 
     mvaddstr(0, 2, "If you're not safe");
-    card_text(&y, LINES - 3, "If you're in immediate danger, contact your local emergency number.",
-              A_BOLD);
-    y++;
-    card_text(&y, LINES - 3,
-              "Search 'crisis line' with your country's name, or ask someone you trust to "
-              "look with you. kith never contacts anyone on its own.",
-              A_NORMAL);
+    for (size_t i = 0; i < n; i++) {
+        card_text(&y, LINES - 3, lines[i], i == 0 ? A_BOLD : A_NORMAL);
+    }
+    card_text(&y, LINES - 3, "kith never contacts anyone on its own.", A_NORMAL);
     y++;
     card_text(&y, LINES - 3,
               "kith helps people who trust each other talk kindly. It isn't therapy or a "
@@ -849,7 +848,7 @@ card_draw(struct repair_card *card)
     erase();
     curs_set(0);
     if (card->shows_crisis) {
-        card_draw_crisis();
+        card_draw_crisis(card->e);
         wnoutrefresh(stdscr);
         return;
     }

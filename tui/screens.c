@@ -310,8 +310,8 @@ const struct tui_screen tui_screen_lock = { "lock", screens_lock_key, tui_view_d
 static char screens_crisis[CRISIS_LINES_MAX][CRISIS_LINE_MAX];
 static size_t screens_crisis_n;
 
-static void
-screens_crisis_refresh(struct tui_app *app)
+size_t
+tui_crisis_collect(struct engine *e, bool personal, char out[][CRISIS_LINE_MAX], size_t max)
 {
     char *crisis_line = NULL;
     char *my_people = NULL;
@@ -319,17 +319,28 @@ screens_crisis_refresh(struct tui_app *app)
     struct crisis_file file;
     char cc[3];
     bool has_file;
+    size_t n;
 
     /* An unset setting (KITH_ENOTFOUND) leaves NULL: that entry is simply not shown. */
-    KITH_IGNORE(engine_config_get(app->e, "crisis_line", &crisis_line));
-    KITH_IGNORE(engine_config_get(app->e, "my_people", &my_people));
-    KITH_IGNORE(engine_config_get(app->e, "country", &country));
+    if (e != NULL) {
+        KITH_IGNORE(engine_config_get(e, "country", &country));
+        if (personal) {
+            KITH_IGNORE(engine_config_get(e, "crisis_line", &crisis_line));
+            KITH_IGNORE(engine_config_get(e, "my_people", &my_people));
+        }
+    }
     has_file = crisis_country(country, cc) && crisis_load(cc, &file) == KITH_OK;
-    screens_crisis_n = crisis_lines(crisis_line, my_people, has_file ? &file : NULL,
-                                    screens_crisis, CRISIS_LINES_MAX);
+    n = crisis_lines(crisis_line, my_people, has_file ? &file : NULL, out, max);
     free(crisis_line);
     free(my_people);
     free(country);
+    return n;
+}
+
+static void
+screens_crisis_refresh(struct tui_app *app)
+{
+    screens_crisis_n = tui_crisis_collect(app->e, true, screens_crisis, CRISIS_LINES_MAX);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/engine.h"
+#include "tui/crisis.h"
 #include "tui/input.h"
 
 #define TUI_PAGE        200 /* messages per engine_history page */
@@ -170,5 +171,11 @@ void tui_read_key_blocking(struct tui_key *k);
 /* The help text: the "If you're not safe" section first (DOMAIN.md §5). */
 size_t tui_help_count(void);
 const char *tui_help_line(size_t i);
+
+/* The crisis section for one screen (tui/screens.c): the person's own entries only when
+ * `personal` and an unlocked engine are given (never on the lock or passphrase screens, which
+ * someone else may be looking at), the country from the profile's setting or the locale. */
+size_t tui_crisis_collect(struct engine *e, bool personal, char out[][CRISIS_LINE_MAX],
+                          size_t max);
 
 #endif

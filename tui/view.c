@@ -836,9 +836,16 @@ tui_view_draw_lock(struct tui_app *app)
     werase(stdscr);
     mvwaddstr(stdscr, y, x, "Locked");
     if (app->lock_shows_help) {
-        mvwaddstr(stdscr, 1, 1,
-                  "If you're in immediate danger, contact your local emergency number.");
-        mvwaddstr(stdscr, 2, 1, "kith isn't therapy or a crisis service.");
+        /* Not the person's own entries: someone else may be looking at a locked screen. */
+        char lines[CRISIS_LINES_MAX][CRISIS_LINE_MAX];
+        size_t n = tui_crisis_collect(app->e, false, lines, CRISIS_LINES_MAX);
+        int row = 1;
+        for (size_t i = 0; i < n && row < y - 1; i++) {
+            mvwaddnstr(stdscr, row++, 1, lines[i], COLS > 2 ? COLS - 2 : 1);
+        }
+        if (row < y - 1) {
+            mvwaddstr(stdscr, row, 1, "kith isn't therapy or a crisis service.");
+        }
     }
     if (app->lock_failed) {
         mvwaddstr(stdscr, y + 4, x, "That didn't unlock it. Try again.");
