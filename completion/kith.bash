@@ -139,7 +139,9 @@ _kith()
         if ((${#args[@]} == 0)); then
             _kith_reply get set
         elif ((${#args[@]} == 1)); then
-            _kith_reply listen socks5 crisis_line my_people country
+            _kith_reply listen socks5 notify crisis_line my_people country
+        elif ((${#args[@]} == 2)) && [[ ${args[0]} == set && ${args[1]} == notify ]]; then
+            _kith_reply bell desktop both off
         fi
         ;;
     backup | restore)

@@ -537,11 +537,16 @@ cli_config(struct engine *e, int argc, char **argv, struct cli_buf *out, struct 
             cli_printf(out, "%s saved. It shows on the help screen (F1).\n", argv[2]);
             return 0;
         }
+        if (strcmp(argv[2], "notify") == 0) {
+            cli_printf(out, "notify set to %s; the client uses it from the next message.\n",
+                       argv[3]);
+            return 0;
+        }
         cli_printf(out, "%s set; it takes effect the next time kith starts.\n", argv[2]);
         return 0;
     }
     return cli_usage(err, "config get KEY | config set KEY VALUE   "
-                          "(keys: listen, socks5, crisis_line, my_people, country)");
+                          "(keys: listen, socks5, notify, crisis_line, my_people, country)");
 }
 
 /* kith boundary show|set|clear CONTACT [RULE...] [--json] */

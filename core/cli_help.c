@@ -44,7 +44,7 @@ static const struct cli_help_entry cli_help_table[] = {
       "practice [--partner receptive|defensive|withdrawn] [--seed N] [--script] [--save]",
       "rehearse a repair with a scripted partner; nothing is sent" },
     { "config", "config get KEY | config set KEY VALUE",
-      "settings: listen, socks5, crisis_line, my_people, country" },
+      "settings: listen, socks5, notify, crisis_line, my_people, country" },
     { "passwd", "passwd [--new-passphrase-file FILE]",
       "change your passphrase (kith must not be running)" },
     { "backup", "backup FILE", "save a sealed copy of this profile in a new file" },

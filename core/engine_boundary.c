@@ -18,6 +18,7 @@
 
 #include "core/boundary.h"
 #include "core/kcrypt.h"
+#include "core/session.h"
 #include "proto/frame.h"
 
 #define EB_HISTORY_S    (366 * 86400) /* visible times a rate window may look back on */
@@ -25,6 +26,7 @@
 #define EB_BLOCK_HIDE_S 3600          /* a held message under a new block: look again hourly */
 #define EB_ZONE_MAX     BOUNDARY_TZ_MAX
 #define EB_CONSENT_KEY  "consent_until/"
+#define EB_BREAK_KEY    "breakthroughs/" /* per contact: "DAY COUNT", DAY in the person's zone */
 
 /* The person's IANA zone name ($TZ, else /etc/localtime's link), "" when unknown: stored with
  * rules that name no zone, so a boundary notice says which clock "08:00" is on. */
@@ -130,6 +132,53 @@ eb_consent_until(struct engine *e, int64_t contact_id)
     return until;
 }
 
+/* The person's day at now: whole days since 1970-01-01 on their wall clock. */
+static int64_t
+eb_local_day(int64_t now)
+{
+    int offset = 0;
+    int64_t wall;
+
+    if (boundary_tz_system(NULL, eb_zone(), now, &offset) != KITH_OK) {
+        offset = 0;
+    }
+    wall = now + offset;
+    return wall >= 0 ? wall / 86400 : -((-wall + 86399) / 86400);
+}
+
+/* Urgent breakthroughs this contact used today (DOMAIN.md §3 `breakthrough=N/day`). */
+static unsigned
+eb_breakthroughs_today(struct engine *e, int64_t contact_id, int64_t now)
+{
+    char key[48];
+    char *value = NULL;
+    long long day = -1;
+    unsigned count = 0;
+
+    snprintf(key, sizeof key, EB_BREAK_KEY "%" PRId64, contact_id);
+    if (store_setting_get(e->st, key, &value) != KITH_OK) {
+        return 0;
+    }
+    if (sscanf(value, "%lld %u", &day, &count) != 2 || day != eb_local_day(now)) {
+        count = 0; /* another day (or a damaged value): a fresh allowance */
+    }
+    free(value);
+    return count;
+}
+
+/* One more breakthrough today; in the caller's transaction, so it counts with its message. */
+static int
+eb_breakthrough_used(struct engine *e, int64_t contact_id, int64_t now, unsigned *today)
+{
+    char key[48];
+    char value[48];
+
+    *today = eb_breakthroughs_today(e, contact_id, now) + 1;
+    snprintf(key, sizeof key, EB_BREAK_KEY "%" PRId64, contact_id);
+    snprintf(value, sizeof value, "%" PRId64 " %u", eb_local_day(now), *today);
+    return store_setting_set(e->st, key, value);
+}
+
 /* Visible times for the rate limit (this contact, or everyone with scope=all). *vis malloc'd. */
 static int
 eb_counters(struct engine *e, int64_t contact_id, const struct boundary_rules *r, int64_t now,
@@ -145,6 +194,7 @@ eb_counters(struct engine *e, int64_t contact_id, const struct boundary_rules *r
     c->visible_at = *vis;
     c->visible_count = *n;
     c->consent_open_until = eb_consent_until(e, contact_id);
+    c->breakthroughs_today = eb_breakthroughs_today(e, contact_id, now);
     return KITH_OK;
 }
 
@@ -193,7 +243,42 @@ engine_boundary_judge(struct engine *e, int64_t contact_id, uint16_t flags, cons
         eb_msg(&bm, flags, text, text_len);
         rc = boundary_evaluate(r, &bm, &clk, &c, v);
     }
+    if (rc == KITH_OK && v->used_breakthrough) {
+        unsigned today = 0;
+        rc = eb_breakthrough_used(e, contact_id, clk.now, &today);
+    }
     free(vis);
+    boundary_rules_destroy(r);
+    return rc;
+}
+
+int
+engine_boundary_time_hold(struct engine *e, int64_t contact_id, int64_t *release_at,
+                          int64_t *tell_at)
+{
+    struct boundary_rules *r = NULL;
+    struct boundary_verdict v;
+    struct boundary_clock clk;
+    struct boundary_msg bm;
+    int rc = eb_rules_load(e, contact_id, STORE_RULES_OURS, &r);
+
+    *release_at = 0;
+    *tell_at = 0;
+    if (rc != KITH_OK || r == NULL) {
+        return rc; /* no rules: the New defaults hold nothing in time */
+    }
+    eb_clock(&clk, eb_now());
+    memset(&bm, 0, sizeof bm);
+    /* No counters: the rate limit never digests these (DOMAIN.md §2.5), and no text, so no
+     * words fold them; only snooze and quiet hours hold. */
+    rc = boundary_evaluate(r, &bm, &clk, NULL, &v);
+    if (rc == KITH_OK && v.disposition == BOUNDARY_DROP) {
+        *release_at = clk.now + EB_BLOCK_HIDE_S; /* a new block hides them; look again later */
+    } else if (rc == KITH_OK && v.disposition == BOUNDARY_HOLD_UNTIL &&
+               (v.reason == BOUNDARY_REASON_QUIET || v.reason == BOUNDARY_REASON_SNOOZE)) {
+        *release_at = v.release_at;
+        *tell_at = v.tell == BOUNDARY_TELL_HELD_UNTIL ? v.tell_at : 0;
+    }
     boundary_rules_destroy(r);
     return rc;
 }
@@ -239,19 +324,45 @@ eb_get_be64(const uint8_t *p)
     return v > (uint64_t)INT64_MAX ? 0 : (int64_t)v;
 }
 
-void
+/* A later receipt for a message of ours that was already acknowledged: the receiver answered
+ * the consent question (or repeated itself). True when it names one of our messages. */
+static bool
+eb_receipt_update(struct engine *e, const struct engine_peer *p, const uint8_t id[16], int tell,
+                  int64_t at)
+{
+    struct store_msg m;
+    bool is_ours;
+
+    if (store_msg_get(e->st, id, &m) != KITH_OK) {
+        return false; /* an acknowledgement of a control message: nothing to answer */
+    }
+    is_ours = m.outgoing && m.contact_id == p->contact_id;
+    if (is_ours && (m.tell != tell || m.tell_at != at) &&
+        store_msg_set_tell(e->st, id, tell, at) == KITH_OK) {
+        engine_emit(e, ENGINE_EV_STATE, p->name, id);
+    }
+    store_msg_free(&m);
+    return is_ours;
+}
+
+bool
 engine_boundary_receipts(struct engine *e, const struct engine_peer *p, const struct envelope *env)
 {
+    bool owes_ack = false;
+
     for (uint32_t off = 0; off + RECEIPT_BYTES <= env->payload_len; off += RECEIPT_BYTES) {
         const uint8_t *id = env->payload + off;
         int tell = env->payload[off + 16];
         int64_t at = eb_get_be64(env->payload + off + 17);
 
-        if (store_outbox_remove(e->st, id) != KITH_OK) {
-            continue; /* a duplicate receipt: the first one counted */
-        }
-        if (tell == RECEIPT_DELIVERED || tell == RECEIPT_AWAITING_CONSENT) {
+        if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
             at = 0;
+        }
+        if (store_outbox_remove(e->st, id) != KITH_OK) {
+            /* Already acknowledged: an update (a consent answer) or a repeat. Only receipts
+             * that name our messages are acknowledged, so acknowledgements never echo. */
+            owes_ack = eb_receipt_update(e, p, id, tell, at) || owes_ack;
+            continue;
         }
         /* Control messages have no history row: ENOTFOUND is expected for them. */
         if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
@@ -259,6 +370,7 @@ engine_boundary_receipts(struct engine *e, const struct engine_peer *p, const st
             engine_emit(e, ENGINE_EV_STATE, p->name, id);
         }
     }
+    return owes_ack;
 }
 
 int
@@ -353,8 +465,8 @@ eb_pass_visible(struct eb_pass *ps, int64_t now, bool is_digest)
 
 /* Decide one held message under the rules now in force; *d is what to store. */
 static int
-eb_decide(struct eb_pass *ps, const struct store_msg *m, int64_t now, struct store_disposition *d,
-          bool *notify)
+eb_decide(struct engine *e, struct eb_pass *ps, const struct store_msg *m, int64_t now,
+          struct store_disposition *d, bool *notify)
 {
     struct boundary_verdict v;
     struct boundary_clock clk;
@@ -378,6 +490,9 @@ eb_decide(struct eb_pass *ps, const struct store_msg *m, int64_t now, struct sto
     rc = boundary_next_release(ps->r, &bm, &clk, &c, &release);
     if (rc == KITH_OK && release <= now) {
         rc = boundary_evaluate(ps->r, &bm, &clk, &c, &v);
+        if (rc == KITH_OK && v.used_breakthrough) {
+            rc = eb_breakthrough_used(e, ps->contact_id, now, &ps->c.breakthroughs_today);
+        }
     } else if (rc == KITH_OK) {
         v.disposition = BOUNDARY_HOLD_UNTIL;
         v.reason = (enum boundary_reason)m->reason;
@@ -440,7 +555,7 @@ eb_release_pass(struct engine *e, int64_t contact_id, bool force)
                 break;
             }
         }
-        if (eb_decide(&ps, m, now, &d, &notify) != KITH_OK) {
+        if (eb_decide(e, &ps, m, now, &d, &notify) != KITH_OK) {
             continue; /* a damaged row stays held; the others go on */
         }
         rc = store_msg_release(e->st, m->msg_id, &d);
@@ -560,6 +675,7 @@ eb_change(struct engine *e, const char *contact, const char *const *rules, size_
     }
     KITH_IGNORE(engine_reload_peers(e)); /* block list for ZAP; the store is already right */
     KITH_IGNORE(eb_release_pass(e, c.id, true)); /* lifting a hold releases at once */
+    KITH_IGNORE(engine_repair_release_held(e, c.id, true)); /* and held repair steps too */
     if (!had_rules || old_len != new_len || memcmp(told_old, told_new, new_len) != 0) {
         /* Best effort now; a contact without a session yet hears at the next change. */
         KITH_IGNORE(eb_send_notice(e, &c, told_new, new_len));
@@ -829,6 +945,50 @@ eb_own_incoming(struct engine *e, const char *contact, const char *id_hex, struc
     return rc;
 }
 
+/* The consent answer for the sender (DOMAIN.md §3): a new receipt for that message, through the
+ * outbox (retried until acknowledged), committed with the answer; the row remembers what we told
+ * so a repeated receipt says the same. Inside the caller's transaction. */
+static int
+eb_tell_answer(struct engine *e, const struct store_contact *c, const uint8_t msg_id[16],
+               int tell, int64_t at)
+{
+    uint8_t receipt[RECEIPT_BYTES];
+    struct session *s = NULL;
+    struct envelope env;
+    uint8_t frame_id[16];
+    uint64_t at_be = at > 0 ? (uint64_t)at : 0;
+    int rc = store_msg_set_tell(e->st, msg_id, tell, at);
+
+    memcpy(receipt, msg_id, 16);
+    receipt[16] = (uint8_t)tell;
+    for (int byte = 0; byte < 8; byte++) {
+        receipt[17 + byte] = (uint8_t)(at_be >> (56 - 8 * byte));
+    }
+    memset(&env, 0, sizeof env);
+    env.type = ENVELOPE_RECEIPT;
+    env.version = 1;
+    env.payload = receipt;
+    env.payload_len = sizeof receipt;
+    if (rc == KITH_OK) {
+        rc = store_session_load(e->st, c->id, &s);
+    }
+    if (rc == KITH_OK) {
+        rc = engine_seal_locked(e, c, s, &env, NULL, frame_id);
+    }
+    if (rc == KITH_OK) {
+        rc = store_session_save(e->st, c->id, s);
+    }
+    session_destroy(s);
+    return rc;
+}
+
+/* Rounded up to the minute, as every time the sender is told (boundary.h). */
+static int64_t
+eb_minute_up(int64_t t)
+{
+    return t % 60 == 0 ? t : t + (60 - t % 60);
+}
+
 int
 engine_consent(struct engine *e, const char *contact, const char *id_hex,
                enum engine_consent answer, int64_t later_at)
@@ -838,6 +998,9 @@ engine_consent(struct engine *e, const char *contact, const char *id_hex,
     struct store_contact c;
     struct store_msg m;
     int64_t now = eb_now();
+    int tell = RECEIPT_DELIVERED;
+    int64_t tell_at = 0;
+    bool is_in_tx = false;
     int rc = eb_own_incoming(e, contact, id_hex, &c, &m);
 
     if (rc != KITH_OK) {
@@ -847,6 +1010,12 @@ engine_consent(struct engine *e, const char *contact, const char *id_hex,
     d.visible_at = m.visible_at > 0 ? m.visible_at : now;
     if (m.state != STORE_MSG_AWAITING_CONSENT) {
         rc = KITH_ESTATE;
+    } else {
+        rc = store_begin(e->st); /* the answer and the receipt that tells it, together */
+        is_in_tx = rc == KITH_OK;
+    }
+    if (rc != KITH_OK) {
+        /* nothing to answer */
     } else if (answer == ENGINE_CONSENT_YES) {
         char key[48], value[32];
         d.state = STORE_MSG_RECEIVED;
@@ -862,10 +1031,13 @@ engine_consent(struct engine *e, const char *contact, const char *id_hex,
         d.reason = BOUNDARY_REASON_HEAVY;
         d.release_at = later_at;
         d.visible_at = 0;
+        tell = RECEIPT_HELD_UNTIL;
+        tell_at = eb_minute_up(later_at);
         rc = later_at > now ? KITH_OK : KITH_EINVAL;
     } else if (answer == ENGINE_CONSENT_NO) {
         d.state = STORE_MSG_FOLDED;
         d.reason = BOUNDARY_REASON_HEAVY;
+        tell = RECEIPT_NO_SPACE;
     } else {
         rc = KITH_EINVAL;
     }
@@ -873,7 +1045,17 @@ engine_consent(struct engine *e, const char *contact, const char *id_hex,
         rc = store_msg_release(e->st, m.msg_id, &d);
     }
     if (rc == KITH_OK) {
+        rc = eb_tell_answer(e, &c, m.msg_id, tell, tell_at);
+    }
+    if (rc == KITH_OK) {
+        rc = store_commit(e->st);
+    }
+    if (rc != KITH_OK && is_in_tx) {
+        store_rollback(e->st);
+    }
+    if (rc == KITH_OK) {
         engine_emit_notify(e, ENGINE_EV_MESSAGE, c.name, m.msg_id, false);
+        engine_flush(e, c.id);
     }
     boundary_rules_destroy(r);
     store_msg_free(&m);
@@ -921,6 +1103,8 @@ eb_told_name(int tell)
         return "awaiting_consent";
     case RECEIPT_DIGEST_AT:
         return "digest_at";
+    case RECEIPT_NO_SPACE:
+        return "no_space";
     default:
         return NULL;
     }

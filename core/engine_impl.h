@@ -117,7 +117,9 @@ KITH_NODISCARD int engine_boundary_judge(struct engine *e, int64_t contact_id, u
 void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, struct store_msg *m);
 /* Sender side: an ENVELOPE_RECEIPT (delivered + what the boundaries did) and a boundary
  * notice (their told rules). Both inside the batch transaction. */
-void engine_boundary_receipts(struct engine *e, const struct engine_peer *p,
+/* engine_boundary_receipts: true when the receipt frame itself is to be acknowledged (it
+ * updates what an already acknowledged message of ours was told: a consent answer). */
+bool engine_boundary_receipts(struct engine *e, const struct engine_peer *p,
                               const struct envelope *env);
 KITH_NODISCARD int engine_boundary_notice(struct engine *e, const struct engine_peer *p,
                                           const struct envelope *env);
@@ -147,7 +149,18 @@ KITH_NODISCARD int engine_seal_locked(struct engine *e, const struct store_conta
 /* engine_repair.c: apply a received step inside the batch transaction. KITH_OK also when the
  * step is stale, replayed or refused (acknowledged, not applied); errors only from the store. */
 KITH_NODISCARD int engine_repair_receive(struct engine *e, const struct engine_peer *p,
-                                         const struct envelope *env);
+                                         const struct envelope *env, int64_t *held_until);
+/* engine_repair.c: steps held by quiet hours or snooze (DOMAIN.md §2.5). receive sets
+ * *held_until when the step waits: the time the receipt tells, or -1 (tell=off: "delivered").
+ * release_held applies the due ones of contact_id (0: all), or re-judges every one of
+ * contact_id (force) after a rule change. KITH_EAGAIN from receive: no room to hold it; leave
+ * it unacknowledged. */
+KITH_NODISCARD int engine_repair_release_held(struct engine *e, int64_t contact_id, bool force);
+/* engine_boundary.c: the time hold (quiet hours, snooze; a block hides for an hour) our rules
+ * put on a non-message frame of contact_id's now: *release_at 0 when none; *tell_at what the
+ * receipt may say (0: delivered, when the rule has tell=off). */
+KITH_NODISCARD int engine_boundary_time_hold(struct engine *e, int64_t contact_id,
+                                             int64_t *release_at, int64_t *tell_at);
 /* Milliseconds until the next repair timer (-1: none); emit the steps that are due. */
 int64_t engine_repair_next_ms(struct engine *e);
 void engine_repair_run_due(struct engine *e);

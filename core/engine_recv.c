@@ -127,9 +127,9 @@ recv_owe_receipt(struct recv_batch *b, int64_t contact_id, const struct transpor
     }
     a->origin = *o; /* answer on the most recent path */
     if (a->nids < KITH_GROUP_COMMIT) {
-        a->tells[a->nids] = (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_DIGEST_AT
-                                          ? tell
-                                          : RECEIPT_DELIVERED);
+        a->tells[a->nids] =
+            (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_TELL_LAST ? tell
+                                                                             : RECEIPT_DELIVERED);
         a->tell_ats[a->nids] = tell_at;
         memcpy(a->ids[a->nids++], msg_id, 16);
     }
@@ -301,6 +301,7 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     struct envelope env;
     size_t skip = f->type == FRAME_SESSION_MSG ? 0 : SESSION_INIT_HEADER_BYTES;
     bool was_waiting;
+    int64_t held_until = 0;
     uint8_t *plain;
     uint8_t *snap = NULL;
     size_t snap_len = 0;
@@ -336,7 +337,9 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         recv_acked(e, p, &env);
         break;
     case ENVELOPE_RECEIPT:
-        engine_boundary_receipts(e, p, &env);
+        if (engine_boundary_receipts(e, p, &env)) {
+            recv_owe_ack(b, p->contact_id, o, f->msg_id); /* a consent answer came through */
+        }
         break;
     case ENVELOPE_BOUNDARY:
         /* A control frame: never held, no notification; their told rules, acknowledged. */
@@ -350,7 +353,7 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         break;
     case ENVELOPE_REPAIR:
         /* A repair step: applied to our replica in this transaction, acknowledged like a text. */
-        rc = engine_repair_receive(e, p, &env);
+        rc = engine_repair_receive(e, p, &env, &held_until);
         if (rc == KITH_EAGAIN) {
             /* An earlier step is still on its way: not acknowledged, and the session is
              * as before this frame, so the sender's retry applies it in order. */
@@ -360,7 +363,10 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         if (rc == KITH_OK) {
             rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
         }
-        if (rc == KITH_OK) {
+        if (rc == KITH_OK && held_until > 0) {
+            /* Held by quiet hours or snooze: stored, applied at release; the sender is told. */
+            recv_owe_receipt(b, p->contact_id, o, f->msg_id, RECEIPT_HELD_UNTIL, held_until);
+        } else if (rc == KITH_OK) { /* applied, or held with tell=off */
             recv_owe_ack(b, p->contact_id, o, f->msg_id);
         }
         break;

@@ -12,6 +12,7 @@
  */
 #include "core/engine_impl.h"
 
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,10 @@
 #include "core/repair.h"
 #include "proto/frame.h"
 
-#define ER_RETRY_S 3600 /* a timer step that was refused is tried again after this */
+#define ER_RETRY_S    3600          /* a timer step that was refused is tried again after this */
+#define ER_HELD_KEY   "repair_held" /* steps held by quiet hours or snooze, see er_hold */
+#define ER_HELD_MAX   60000         /* bytes of that setting (under STORE_SETTING_MAX) */
+#define ER_RECHECK_MS 1000          /* wall-clock holds: look at the clock at least this often */
 
 static int64_t
 er_now(void)
@@ -377,10 +381,12 @@ er_adopt(struct engine *e, const struct store_contact *c, const struct repair_st
     return KITH_OK;
 }
 
-int
-engine_repair_receive(struct engine *e, const struct engine_peer *p, const struct envelope *env)
+/* Apply one decoded step of contact_id's to our replica (inside the caller's transaction).
+ * KITH_OK also when it is stale, replayed or refused; KITH_EAGAIN when an earlier step is
+ * still missing. */
+static int
+er_apply_step(struct engine *e, int64_t contact_id, const struct repair_step *step)
 {
-    struct repair_step *step = xmalloc(sizeof *step);
     struct store_contact c;
     struct store_repair row;
     struct repair *r = NULL;
@@ -388,12 +394,7 @@ engine_repair_receive(struct engine *e, const struct engine_peer *p, const struc
     int rc;
 
     memset(&row, 0, sizeof row);
-    if (repair_step_decode(env->payload, env->payload_len, step) != KITH_OK) {
-        e->rejected++; /* acknowledged and set aside: the same bytes would fail again */
-        rc = KITH_OK;
-        goto out;
-    }
-    rc = store_contact_by_id(e->st, p->contact_id, &c);
+    rc = store_contact_by_id(e->st, contact_id, &c);
     if (rc != KITH_OK) {
         goto out;
     }
@@ -431,9 +432,280 @@ engine_repair_receive(struct engine *e, const struct engine_peer *p, const struc
 out:
     repair_destroy(r);
     store_repair_clear(&row);
+    return rc;
+}
+
+/* ---- time holds (DOMAIN.md §2.5: quiet hours and snooze hold repair frames like any
+ * message; pause, end and check-in are control frames and never wait) ----
+ * Held steps wait, still as their wire bytes, in one sealed setting: a line per step,
+ * "CONTACT RELEASE BASE64\n" in arrival order. A contact's steps are applied in that order
+ * when due, so a step that arrives behind held ones waits with them (it could not apply before
+ * them anyway). Full: the step is not acknowledged and the sender's retry brings it later. */
+
+static bool
+er_is_control(enum repair_event ev)
+{
+    return ev == REPAIR_EV_PAUSE || ev == REPAIR_EV_END || ev == REPAIR_EV_CHECK_IN;
+}
+
+/* The held list (malloc'd, "" when none). */
+static char *
+er_held_load(struct engine *e)
+{
+    char *value = NULL;
+
+    if (store_setting_get(e->st, ER_HELD_KEY, &value) != KITH_OK) {
+        value = xstrdup("");
+    }
+    return value;
+}
+
+static void
+er_held_free(char *held)
+{
+    if (held != NULL) {
+        sodium_memzero(held, strlen(held));
+        free(held);
+    }
+}
+
+/* One line of the list: contact, release and the base64 step (borrowed, b64_len bytes). */
+struct er_held_line {
+    int64_t contact_id;
+    int64_t release_at;
+    const char *b64;
+    size_t b64_len;
+    const char *next; /* the following line */
+};
+
+static bool
+er_held_parse(const char *at, struct er_held_line *ln)
+{
+    char *end = NULL;
+    const char *nl;
+
+    if (at == NULL || *at == '\0' || (nl = strchr(at, '\n')) == NULL) {
+        return false;
+    }
+    ln->contact_id = strtoll(at, &end, 10);
+    ln->release_at = end != NULL && *end == ' ' ? strtoll(end + 1, &end, 10) : 0;
+    if (end == NULL || *end != ' ' || end > nl) {
+        return false;
+    }
+    ln->b64 = end + 1;
+    ln->b64_len = (size_t)(nl - ln->b64);
+    ln->next = nl + 1;
+    return true;
+}
+
+/* The latest release among contact_id's held steps (0: none held). */
+static int64_t
+er_held_last(const char *held, int64_t contact_id)
+{
+    struct er_held_line ln;
+    int64_t last = 0;
+
+    for (const char *at = held; er_held_parse(at, &ln); at = ln.next) {
+        if (ln.contact_id == contact_id && ln.release_at > last) {
+            last = ln.release_at;
+        }
+    }
+    return last;
+}
+
+/* Decide whether a step waits; if so append it (inside the batch transaction). */
+static int
+er_hold(struct engine *e, int64_t contact_id, const struct repair_step *step,
+        const struct envelope *env, int64_t *held_until)
+{
+    char *held = er_held_load(e);
+    size_t b64_cap = sodium_base64_encoded_len(env->payload_len, sodium_base64_VARIANT_ORIGINAL);
+    int64_t release = 0;
+    int64_t tell_at = 0;
+    int64_t behind = er_held_last(held, contact_id);
+    char *out = NULL;
+    size_t len = strlen(held);
+    int rc = KITH_OK;
+
+    *held_until = 0;
+    if (behind == 0 && !er_is_control((enum repair_event)step->event)) {
+        rc = engine_boundary_time_hold(e, contact_id, &release, &tell_at);
+    }
+    if (rc != KITH_OK || (release == 0 && behind == 0)) {
+        goto out; /* applied now */
+    }
+    if (behind > 0) {
+        release = behind; /* behind held steps: with them, at the time they were told */
+        tell_at = behind % 60 == 0 ? behind : behind + 60 - behind % 60;
+    }
+    *held_until = tell_at > 0 ? tell_at : -1; /* -1: held, but the rule says tell=off */
+    if (len + b64_cap + 48 > ER_HELD_MAX) {
+        rc = KITH_EAGAIN; /* no room: unacknowledged, the sender's retry comes back later */
+        goto out;
+    }
+    out = xmalloc(len + b64_cap + 48);
+    memcpy(out, held, len);
+    len += (size_t)snprintf(out + len, 48, "%" PRId64 " %" PRId64 " ", contact_id, release);
+    sodium_bin2base64(out + len, b64_cap, env->payload, env->payload_len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    len += strlen(out + len);
+    out[len++] = '\n';
+    out[len] = '\0';
+    rc = store_setting_set(e->st, ER_HELD_KEY, out);
+    sodium_memzero(out, len);
+    free(out);
+out:
+    if (rc != KITH_OK) {
+        *held_until = 0;
+    }
+    er_held_free(held);
+    return rc;
+}
+
+int
+engine_repair_receive(struct engine *e, const struct engine_peer *p, const struct envelope *env,
+                      int64_t *held_until)
+{
+    struct repair_step *step = xmalloc(sizeof *step);
+    int rc;
+
+    *held_until = 0;
+    if (repair_step_decode(env->payload, env->payload_len, step) != KITH_OK) {
+        e->rejected++; /* acknowledged and set aside: the same bytes would fail again */
+        rc = KITH_OK;
+        goto out;
+    }
+    rc = er_hold(e, p->contact_id, step, env, held_until);
+    if (rc == KITH_OK && *held_until == 0) {
+        rc = er_apply_step(e, p->contact_id, step);
+    }
+out:
     sodium_memzero(step, sizeof *step);
     free(step);
     return rc;
+}
+
+/* What became of one held line. */
+enum er_held_fate {
+    ER_HELD_DONE,      /* applied, stale, or undecodable: drop it */
+    ER_HELD_WAIT_TIME, /* still held in time: the contact's later steps wait behind it */
+    ER_HELD_WAIT_STEP  /* an earlier step is missing (maybe a later line): try again soon */
+};
+
+/* Apply one held line if its time has come (or, force, re-judge it under the rules now in
+ * force); *release is when to look again when it stays. */
+static enum er_held_fate
+er_held_try(struct engine *e, const struct er_held_line *ln, int64_t now, bool force,
+            int64_t *release)
+{
+    struct repair_step *step;
+    uint8_t *wire = xmalloc(ln->b64_len + 1);
+    size_t wire_len = 0;
+    int64_t tell_at = 0;
+    enum er_held_fate fate = ER_HELD_DONE;
+    int rc;
+
+    *release = ln->release_at;
+    if (!force && ln->release_at > now) {
+        free(wire);
+        return ER_HELD_WAIT_TIME;
+    }
+    if (sodium_base642bin(wire, ln->b64_len + 1, ln->b64, ln->b64_len, NULL, &wire_len, NULL,
+                          sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(wire);
+        return ER_HELD_DONE; /* damaged: nothing could ever apply it */
+    }
+    step = xmalloc(sizeof *step);
+    if (repair_step_decode(wire, wire_len, step) == KITH_OK) {
+        rc = engine_boundary_time_hold(e, ln->contact_id, release, &tell_at);
+        if (rc != KITH_OK || *release > now) {
+            fate = ER_HELD_WAIT_TIME; /* still in quiet hours or a snooze (or unreadable rules) */
+            *release = rc == KITH_OK ? *release : now + ER_RETRY_S;
+        } else {
+            rc = er_apply_step(e, ln->contact_id, step);
+            /* A missing earlier step, or a store failure: a little later. No contact: done. */
+            fate = rc == KITH_OK || rc == KITH_ENOTFOUND ? ER_HELD_DONE : ER_HELD_WAIT_STEP;
+            *release = now + 1;
+        }
+    }
+    sodium_memzero(step, sizeof *step);
+    free(step);
+    sodium_memzero(wire, ln->b64_len + 1);
+    free(wire);
+    return fate;
+}
+
+/* Release held steps: the due ones, or (force) every one of contact_id after a rule change. One
+ * transaction. A contact's later steps wait while an earlier one still waits. */
+int
+engine_repair_release_held(struct engine *e, int64_t contact_id, bool force)
+{
+    char *held = er_held_load(e);
+    size_t cap = 2 * strlen(held) + 64; /* a rewritten release may be longer */
+    char *kept = xcalloc(1, cap);
+    int64_t now = er_now();
+    int64_t blocked[STORE_REPAIR_DUE_MAX];
+    size_t nblocked = 0;
+    size_t len = 0;
+    struct er_held_line ln;
+    int rc;
+
+    if (held[0] == '\0') {
+        er_held_free(held);
+        free(kept);
+        return KITH_OK;
+    }
+    rc = store_begin(e->st);
+    for (const char *at = held; rc == KITH_OK && er_held_parse(at, &ln); at = ln.next) {
+        int64_t release = ln.release_at;
+        bool is_mine = contact_id == 0 || ln.contact_id == contact_id;
+        bool is_waiting = !is_mine;
+        enum er_held_fate fate = ER_HELD_WAIT_TIME;
+
+        for (size_t i = 0; i < nblocked; i++) {
+            is_waiting = is_waiting || blocked[i] == ln.contact_id;
+        }
+        if (!is_waiting) {
+            fate = er_held_try(e, &ln, now, force, &release);
+        }
+        if (fate == ER_HELD_DONE) {
+            continue;
+        }
+        if (fate == ER_HELD_WAIT_TIME && !is_waiting && nblocked < STORE_REPAIR_DUE_MAX) {
+            blocked[nblocked++] = ln.contact_id; /* keep this contact's order */
+        }
+        len += (size_t)snprintf(kept + len, cap - len, "%" PRId64 " %" PRId64 " %.*s\n",
+                                ln.contact_id, release, (int)ln.b64_len, ln.b64);
+    }
+    if (rc == KITH_OK) {
+        rc = store_setting_set(e->st, ER_HELD_KEY, kept);
+    }
+    if (rc == KITH_OK) {
+        rc = store_commit(e->st);
+    }
+    if (rc != KITH_OK) {
+        store_rollback(e->st);
+    }
+    er_held_free(kept);
+    er_held_free(held);
+    return rc;
+}
+
+/* The earliest held release (0: none). */
+static int64_t
+er_held_next(struct engine *e)
+{
+    char *held = er_held_load(e);
+    struct er_held_line ln;
+    int64_t next = 0;
+
+    for (const char *at = held; er_held_parse(at, &ln); at = ln.next) {
+        if (next == 0 || ln.release_at < next) {
+            next = ln.release_at;
+        }
+    }
+    er_held_free(held);
+    return next;
 }
 
 /* ---- timers ---- */
@@ -442,13 +714,20 @@ int64_t
 engine_repair_next_ms(struct engine *e)
 {
     int64_t at = 0;
-    int64_t wait;
+    int64_t held_at = er_held_next(e);
+    int64_t wait = -1;
 
-    if (store_repair_next_deadline(e->st, &at) != KITH_OK) {
-        return -1;
+    if (store_repair_next_deadline(e->st, &at) == KITH_OK) {
+        wait = at > INT64_MAX / 1000 ? INT64_MAX : at * 1000 - engine_now_ms();
+        wait = wait < 0 ? 0 : wait;
     }
-    wait = at > INT64_MAX / 1000 ? INT64_MAX : at * 1000 - engine_now_ms();
-    return wait < 0 ? 0 : wait;
+    if (held_at > 0) {
+        /* A wall-clock instant (quiet hours): the clock may jump, so look at least each second. */
+        int64_t held_wait = held_at * 1000 - engine_now_ms();
+        held_wait = held_wait < 0 ? 0 : held_wait > ER_RECHECK_MS ? ER_RECHECK_MS : held_wait;
+        wait = wait < 0 || held_wait < wait ? held_wait : wait;
+    }
+    return wait;
 }
 
 /* One due replica: emit its timer step, or store the deadline it really has. */
@@ -505,9 +784,12 @@ engine_repair_run_due(struct engine *e)
 {
     struct store_repair_ref due[STORE_REPAIR_DUE_MAX];
     int64_t now = er_now();
-    int64_t at = 0;
+    int64_t at = er_held_next(e);
     size_t n = 0;
 
+    if (at > 0 && at <= now) {
+        KITH_IGNORE(engine_repair_release_held(e, 0, false)); /* on failure: the next pass */
+    }
     if (store_repair_next_deadline(e->st, &at) != KITH_OK || at > now) {
         return;
     }

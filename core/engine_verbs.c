@@ -751,7 +751,7 @@ engine_check_passphrase(struct engine *e, const char *pass, size_t pass_len)
 static bool
 engine_config_key_ok(const char *key)
 {
-    return strcmp(key, "listen") == 0 || strcmp(key, "socks5") == 0 ||
+    return strcmp(key, "listen") == 0 || strcmp(key, "socks5") == 0 || strcmp(key, "notify") == 0 ||
            engine_config_is_personal(key);
 }
 
@@ -775,6 +775,13 @@ engine_config_set(struct engine *e, const char *key, const char *value)
     }
     if (!engine_config_key_ok(key) || value == NULL || strlen(value) >= ENGINE_ENDPOINT_BUF) {
         return KITH_EINVAL;
+    }
+    if (strcmp(key, "notify") == 0) { /* read by the client (tui/notify.h) at each arrival */
+        if (strcmp(value, "bell") != 0 && strcmp(value, "desktop") != 0 &&
+            strcmp(value, "both") != 0 && strcmp(value, "off") != 0) {
+            return KITH_EINVAL;
+        }
+        return store_setting_set(e->st, key, value);
     }
     if (strcmp(key, "listen") == 0) {
         int rc = engine_resolve_listen(value, resolved);

@@ -183,7 +183,7 @@ envelope_check_payload(uint8_t type, const uint8_t *payload, size_t len)
         }
         for (size_t off = 0; off < len; off += RECEIPT_BYTES) {
             uint8_t tell = payload[off + FRAME_ID_BYTES];
-            if (tell < RECEIPT_DELIVERED || tell > RECEIPT_DIGEST_AT) {
+            if (tell < RECEIPT_DELIVERED || tell > RECEIPT_TELL_LAST) {
                 return KITH_EMALFORMED;
             }
         }

@@ -80,6 +80,8 @@ enum receipt_tell {
     RECEIPT_HELD_UNTIL = 2,
     RECEIPT_AWAITING_CONSENT = 3,
     RECEIPT_DIGEST_AT = 4,
+    RECEIPT_NO_SPACE = 5, /* the receiver answered "I can't take this on" to a heavy message */
+    RECEIPT_TELL_LAST = RECEIPT_NO_SPACE,
 };
 #define ENVELOPE_OPAQUE_MAX 8192 /* BOUNDARY and REPAIR payloads */
 

@@ -381,6 +381,41 @@ envelope__round_trips__text_ack_and_card(void **state)
 }
 
 static void
+envelope_receipt__accepts__every_tell_and_rejects_unknown_ones(void **state)
+{
+    uint8_t receipts[2 * RECEIPT_BYTES];
+    struct envelope got;
+    struct envelope e;
+    size_t len = 0;
+
+    (void)state;
+    fill_range(receipts, 1, sizeof receipts);
+    for (int tell = 0; tell <= RECEIPT_TELL_LAST + 1; tell++) {
+        receipts[FRAME_ID_BYTES] = RECEIPT_DELIVERED;
+        receipts[RECEIPT_BYTES + FRAME_ID_BYTES] = (uint8_t)tell; /* the second receipt */
+        e = sample_envelope(ENVELOPE_RECEIPT, receipts, sizeof receipts);
+        if (tell >= RECEIPT_DELIVERED && tell <= RECEIPT_TELL_LAST) {
+            assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_OK);
+            assert_int_equal(envelope_decode(buf, len, &got), KITH_OK);
+            assert_int_equal(got.type, ENVELOPE_RECEIPT);
+            assert_memory_equal(got.payload, receipts, sizeof receipts);
+        } else {
+            assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_EINVAL);
+        }
+    }
+    assert_int_equal(RECEIPT_NO_SPACE, 5); /* a wire value: changing it is a protocol change */
+    receipts[RECEIPT_BYTES + FRAME_ID_BYTES] = RECEIPT_NO_SPACE;
+    e = sample_envelope(ENVELOPE_RECEIPT, receipts, sizeof receipts);
+    assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_OK);
+    buf[ENVELOPE_HEADER_BYTES + RECEIPT_BYTES + FRAME_ID_BYTES] = RECEIPT_TELL_LAST + 1;
+    assert_int_equal(envelope_decode(buf, len, &got), KITH_EMALFORMED);
+    buf[ENVELOPE_HEADER_BYTES + RECEIPT_BYTES + FRAME_ID_BYTES] = 0;
+    assert_int_equal(envelope_decode(buf, len, &got), KITH_EMALFORMED);
+    e = sample_envelope(ENVELOPE_RECEIPT, receipts, RECEIPT_BYTES - 1);
+    assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_EINVAL);
+}
+
+static void
 envelope__round_trips__at_every_padding_boundary(void **state)
 {
     const uint32_t sizes[] = { 0, 1, 207, 208, 209, 464, 465, KITH_TEXT_MAX };
@@ -847,6 +882,7 @@ main(int argc, char **argv)
         cmocka_unit_test(frame__reproduces__golden_vector_v1),
         cmocka_unit_test(envelope_size__pads__to_multiples_of_256),
         cmocka_unit_test(envelope__round_trips__text_ack_and_card),
+        cmocka_unit_test(envelope_receipt__accepts__every_tell_and_rejects_unknown_ones),
         cmocka_unit_test(envelope__round_trips__at_every_padding_boundary),
         cmocka_unit_test(envelope_decode__rejects__each_nonzero_padding_byte),
         cmocka_unit_test(envelope_decode__rejects__length_not_the_padded_size),

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "tui/commands.h"
+#include "tui/notify.h"
 #include "tui/qrblock.h"
 #include "tui/tui_impl.h"
 #include "tui/wrap.h"
@@ -599,6 +600,48 @@ tui_on_winch(int sig)
     }
 }
 
+/* A message arrived: note it for the bell when the engine says it may make a sound (not muted)
+ * and it is shown now (its state says not held, folded or asking first). */
+static void
+tui_note_arrival(struct tui_app *app, const struct engine_event *ev)
+{
+    const char *state = NULL;
+
+    if (!ev->notify || engine_msg_state(app->e, ev->msg_id, &state) != KITH_OK) {
+        return;
+    }
+    notify_note_message(app->notify, ev->notify, state);
+}
+
+/* After the events of one pass: ring once, as the profile's "notify" setting says (read now,
+ * so `kith config set notify off` from another terminal counts from the next message). */
+static void
+tui_notify_now(struct tui_app *app)
+{
+    enum notify_mode mode = NOTIFY_BELL;
+    char *value = NULL;
+    unsigned todo;
+
+    if (notify_has_new(app->notify)) {
+        if (engine_config_get(app->e, "notify", &value) == KITH_OK) {
+            KITH_IGNORE(notify_mode_parse(value, &mode)); /* unknown: the default, the bell */
+        }
+        free(value);
+        notify_set_mode(app->notify, mode);
+        todo = notify_take(app->notify, tui_now_ms(), app->screen == &tui_screen_lock);
+        if ((todo & NOTIFY_DO_BELL) != 0) {
+            beep();
+        }
+        if ((todo & NOTIFY_DO_DESKTOP) != 0 &&
+            notify_desktop_spawn(app->notify) == KITH_ENOTFOUND) {
+            tui_set_notice(app, false, "Desktop notifications need notify-send (libnotify-bin).");
+        }
+    }
+    if (notify_children(app->notify) > 0) {
+        notify_reap(app->notify);
+    }
+}
+
 static void
 tui_on_event(struct tui_app *app, const struct engine_event *ev)
 {
@@ -606,6 +649,7 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
 
     switch (ev->kind) {
     case ENGINE_EV_MESSAGE:
+        tui_note_arrival(app, ev);
         if (strcmp(ev->contact, app->conv.name) == 0) {
             if (app->conv.scroll == 0) {
                 tui_load_latest(app);
@@ -740,6 +784,7 @@ tui_idle(void *ctx)
     if (had_events) {
         tui_refresh_status(app);
     }
+    tui_notify_now(app);
     if (app->dirty != 0) {
         app->screen->draw(app);
         tui_view_flush(app);
@@ -756,6 +801,7 @@ tui_app_free(struct tui_app *app)
     input_destroy(app->secret);
     tui_boundary_free(app);
     tui_repair_free(app);
+    notify_destroy(app->notify);
     tui_complete_reset(app);
     qrblock_free(app->qr_rows, app->qr_n);
     explicit_bzero(app->invite_code, sizeof app->invite_code);
@@ -789,6 +835,7 @@ tui_run(struct engine *e)
     app.e = e;
     app.line = input_create(TUI_TEXT_MAX, false);
     app.secret = input_create(1024, true);
+    app.notify = notify_create();
     app.win = tui_view_create(tui_use_color());
     app.screen = &tui_screen_chat;
     tui_view_layout(&app);

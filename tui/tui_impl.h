@@ -108,6 +108,8 @@ struct tui_app {
     const char *bnd_why; /* why the typed rule can't be saved (a kind sentence); or NULL */
     /* the repair card (repair.c), or NULL */
     struct repair_card *rcard;
+    /* the bell and desktop notification for new messages (tui/notify.h) */
+    struct notify *notify;
 };
 
 /* tui.c: data and actions */

@@ -157,6 +157,17 @@ view_puts(WINDOW *win, const char *s)
 
 /* ---- messages ---- */
 
+/* What the receipt told, as wrap_boundary_note words it: a heavy message held by the
+ * receiver's "later" is theirs to look at then, not a quiet-hours hold. */
+static const char *
+view_told(const struct engine_msg *m)
+{
+    if (m->told != NULL && m->is_heavy && strcmp(m->told, "held_until") == 0) {
+        return "consent_later";
+    }
+    return m->told;
+}
+
 static bool
 view_hides_text(const struct engine_msg *m)
 {
@@ -190,7 +201,7 @@ view_shape(const struct engine_msg *m, size_t width, struct view_msg *v)
         v->indent = width / 2;
     }
     wrap_state_note(m->state, m->release_at, note, sizeof note);
-    wrap_boundary_note(m->outgoing ? NULL : m->from, m->state, m->outgoing ? m->told : NULL,
+    wrap_boundary_note(m->outgoing ? NULL : m->from, m->state, m->outgoing ? view_told(m) : NULL,
                        m->arrives_at, m->is_digest, note, sizeof note);
     if (view_hides_text(m)) {
         text_len = 0;

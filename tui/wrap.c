@@ -276,15 +276,20 @@ wrap_boundary_note(const char *from, const char *state, const char *told, int64_
         snprintf(out + strlen(out), cap > strlen(out) ? cap - strlen(out) : 0, " (a bundle)");
     } else if (from == NULL && told != NULL && strcmp(told, "held_until") == 0 &&
                arrives_at_s > 0) {
-        snprintf(out, cap, "%s \u00b7 they asked for some quiet \u2014 it arrives %s", state,
-                 hhmm);
-    } else if (from == NULL && told != NULL && strcmp(told, "digest_at") == 0 &&
-               arrives_at_s > 0) {
-        snprintf(out, cap,
-                 "%s \u00b7 they asked for a slower pace \u2014 in a bundle around %s", state,
-                 hhmm);
+        snprintf(out, cap, "%s \u00b7 they asked for some quiet \u2014 it arrives %s", state, hhmm);
+    } else if (from == NULL && told != NULL && strcmp(told, "digest_at") == 0 && arrives_at_s > 0) {
+        snprintf(out, cap, "%s \u00b7 they asked for a slower pace \u2014 in a bundle around %s",
+                 state, hhmm);
     } else if (from == NULL && told != NULL && strcmp(told, "awaiting_consent") == 0) {
         snprintf(out, cap, "%s \u00b7 waiting until they have space", state);
+    } else if (from == NULL && told != NULL && strcmp(told, "consent_later") == 0 &&
+               arrives_at_s > 0) {
+        snprintf(out, cap, "%s \u00b7 they will look at %s", state, hhmm);
+    } else if (from == NULL && told != NULL && strcmp(told, "no_space") == 0) {
+        snprintf(out, cap,
+                 "%s \u00b7 they can't take this on right now \u2014 it might help to reach "
+                 "out to someone else too",
+                 state);
     }
 }
 

@@ -63,7 +63,10 @@ void wrap_state_note(const char *state, int64_t release_at_s, char *out, size_t 
  * space right now? /consent yes · later · no", a held digest "held for your bundle at HH:MM".
  * Outgoing (from == NULL, told from the receipt): "held_until" "delivered · they asked for
  * some quiet — it arrives HH:MM", "digest_at" "... a slower pace — in a bundle around HH:MM",
- * "awaiting_consent" "delivered · waiting until they have space". Times in local time. */
+ * "awaiting_consent" "delivered · waiting until they have space", "consent_later" (a heavy
+ * message they will look at later) "delivered · they will look at HH:MM", "no_space"
+ * "delivered · they can't take this on right now — it might help to reach out to someone else
+ * too". Times in local time. */
 #define WRAP_NOTE_MAX 224
 void wrap_boundary_note(const char *from, const char *state, const char *told,
                         int64_t arrives_at_s, bool is_digest, char *out, size_t cap);

@@ -280,6 +280,14 @@ boundary_note__words__folded_consent_and_what_the_receipt_told(void **state)
     wrap_boundary_note(NULL, "delivered", "digest_at", 1700000000LL, false, out, sizeof out);
     assert_non_null(strstr(out, "a slower pace"));
     snprintf(out, sizeof out, "delivered");
+    wrap_boundary_note(NULL, "delivered", "consent_later", 1700000000LL, false, out, sizeof out);
+    assert_non_null(strstr(out, "delivered \u00b7 they will look at "));
+    assert_string_equal(out + strlen(out) - 5, hhmm);
+    snprintf(out, sizeof out, "delivered");
+    wrap_boundary_note(NULL, "delivered", "no_space", 0, false, out, sizeof out);
+    assert_string_equal(out, "delivered \u00b7 they can't take this on right now \u2014 it might "
+                             "help to reach out to someone else too");
+    snprintf(out, sizeof out, "delivered");
     wrap_boundary_note(NULL, "delivered", "delivered", 0, false, out, sizeof out);
     assert_string_equal(out, "delivered"); /* nothing to add: no boundary word at all */
     wrap_boundary_note(NULL, "sent", NULL, 0, false, out, sizeof out);
