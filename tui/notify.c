@@ -112,7 +112,7 @@ notify_due(bool has_last, int64_t last_ms, int64_t now_ms, int64_t gap_ms)
 unsigned
 notify_take(struct notify *n, int64_t now_ms, bool is_hidden)
 {
-    unsigned todo = 0;
+    unsigned pending_signals = 0;
     bool wants_bell = n->mode == NOTIFY_BELL || n->mode == NOTIFY_BOTH;
     bool wants_desktop = n->mode == NOTIFY_DESKTOP || n->mode == NOTIFY_BOTH;
 
@@ -122,17 +122,17 @@ notify_take(struct notify *n, int64_t now_ms, bool is_hidden)
     }
     n->has_new = false;
     if (wants_bell && notify_due(n->has_bell, n->last_bell_ms, now_ms, NOTIFY_BELL_GAP_MS)) {
-        todo |= NOTIFY_DO_BELL;
+        pending_signals |= NOTIFY_DO_BELL;
         n->has_bell = true;
         n->last_bell_ms = now_ms;
     }
     if (wants_desktop && !n->is_missing &&
         notify_due(n->has_desktop, n->last_desktop_ms, now_ms, NOTIFY_DESKTOP_GAP_MS)) {
-        todo |= NOTIFY_DO_DESKTOP;
+        pending_signals |= NOTIFY_DO_DESKTOP;
         n->has_desktop = true;
         n->last_desktop_ms = now_ms;
     }
-    return todo;
+    return pending_signals;
 }
 
 static int

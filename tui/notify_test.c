@@ -98,7 +98,7 @@ take__follows__the_setting(void **state)
 {
     static const struct {
         enum notify_mode mode;
-        unsigned todo;
+        unsigned pending_signals;
     } cases[] = {
         { NOTIFY_BELL, NOTIFY_DO_BELL },
         { NOTIFY_DESKTOP, NOTIFY_DO_DESKTOP },
@@ -111,7 +111,7 @@ take__follows__the_setting(void **state)
         struct notify *n = notify_create();
         notify_set_mode(n, cases[i].mode);
         assert_true(notify_note_message(n, true, "received"));
-        assert_int_equal(notify_take(n, 5000, false), cases[i].todo);
+        assert_int_equal(notify_take(n, 5000, false), cases[i].pending_signals);
         notify_destroy(n);
     }
 }

@@ -620,7 +620,7 @@ tui_notify_now(struct tui_app *app)
 {
     enum notify_mode mode = NOTIFY_BELL;
     char *value = NULL;
-    unsigned todo;
+    unsigned pending_signals;
 
     if (notify_has_new(app->notify)) {
         if (engine_config_get(app->e, "notify", &value) == KITH_OK) {
@@ -628,11 +628,12 @@ tui_notify_now(struct tui_app *app)
         }
         free(value);
         notify_set_mode(app->notify, mode);
-        todo = notify_take(app->notify, tui_now_ms(), app->screen == &tui_screen_lock);
-        if ((todo & NOTIFY_DO_BELL) != 0) {
+        pending_signals =
+            notify_take(app->notify, tui_now_ms(), app->screen == &tui_screen_lock);
+        if ((pending_signals & NOTIFY_DO_BELL) != 0) {
             beep();
         }
-        if ((todo & NOTIFY_DO_DESKTOP) != 0 &&
+        if ((pending_signals & NOTIFY_DO_DESKTOP) != 0 &&
             notify_desktop_spawn(app->notify) == KITH_ENOTFOUND) {
             tui_set_notice(app, false, "Desktop notifications need notify-send (libnotify-bin).");
         }
