@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -161,6 +163,32 @@ notify_spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr)
     return KITH_OK;
 }
 
+/* Is there an executable `prog` in a PATH directory? posix_spawnp's own ENOENT is not
+ * reliable everywhere (an emulated spawn reports it only as the child's exit 127). */
+static bool
+notify_on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char candidate[4096];
+
+    if (path == NULL || *path == '\0') {
+        path = "/usr/bin:/bin";
+    }
+    for (const char *p = path; *p != '\0';) {
+        size_t len = strcspn(p, ":");
+        int n = snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len,
+                         len > 0 ? p : ".", prog);
+        if (n > 0 && (size_t)n < sizeof candidate && access(candidate, X_OK) == 0) {
+            return true;
+        }
+        p += len;
+        if (*p == ':') {
+            p++;
+        }
+    }
+    return false;
+}
+
 int
 notify_desktop_spawn(struct notify *n)
 {
@@ -176,7 +204,8 @@ notify_desktop_spawn(struct notify *n)
     int rc;
     int err;
 
-    if (n->is_missing) {
+    if (n->is_missing || !notify_on_path(prog)) {
+        n->is_missing = true; /* not installed: stop trying */
         return KITH_ENOTFOUND;
     }
     notify_reap(n);
@@ -228,6 +257,9 @@ notify_reap(struct notify *n)
             continue;
         }
         got = waitpid(n->children[i], &status, WNOHANG);
+        if (got == n->children[i] && WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+            n->is_missing = true; /* the child could not exec it after all */
+        }
         if (got == n->children[i] || (got == -1 && errno == ECHILD)) {
             n->children[i] = 0; /* exited, or somebody else reaped it */
         }
