@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/repair_impl.h"
@@ -295,8 +296,32 @@ repair_step_encode(const struct repair_step *s, uint8_t *out, size_t cap, size_t
     return KITH_OK;
 }
 
+static int repair_step_decode_fields(const uint8_t *in, size_t len, struct repair_step *s);
+
+/* Only the canonical encoding of a step parses: whatever decodes must encode back to the same
+ * bytes, so two replicas can never read one step two ways. */
 int
 repair_step_decode(const uint8_t *in, size_t len, struct repair_step *s)
+{
+    uint8_t *again;
+    size_t again_len = 0;
+    int rc = repair_step_decode_fields(in, len, s);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    again = xmalloc(REPAIR_WIRE_MAX);
+    if (repair_step_encode(s, again, REPAIR_WIRE_MAX, &again_len) != KITH_OK ||
+        again_len != len || memcmp(again, in, len) != 0) {
+        rc = KITH_EMALFORMED;
+        memset(s, 0, sizeof *s);
+    }
+    free(again);
+    return rc;
+}
+
+static int
+repair_step_decode_fields(const uint8_t *in, size_t len, struct repair_step *s)
 {
     struct rbuf r = { in, len, 0, false };
     const uint8_t *id;
