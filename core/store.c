@@ -174,6 +174,36 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     " WITHOUT ROWID;"
     "CREATE INDEX repair_contact ON repair(contact_id, open, updated);"
     "CREATE INDEX repair_due ON repair(open, deadline);",
+    /* 2: circles (core/store_circle.c). circle_id, epochs, sequence numbers and msg ids are
+     * random or counters and stay clear; names, op logs, keys, frames and bodies are sealed;
+     * members and senders appear only as keyed hashes (sender_idx, member_idx, route_idx). */
+    "CREATE TABLE circle(id INTEGER PRIMARY KEY, circle_id BLOB NOT NULL UNIQUE,"
+    " name_idx BLOB NOT NULL UNIQUE, state INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    " name BLOB NOT NULL, ops BLOB NOT NULL, own_key BLOB);"
+    "CREATE TABLE circle_key(circle INTEGER NOT NULL REFERENCES circle(id) ON DELETE CASCADE,"
+    " epoch INTEGER NOT NULL, sender_idx BLOB NOT NULL, gen INTEGER NOT NULL,"
+    " created_at INTEGER NOT NULL, state BLOB NOT NULL,"
+    " PRIMARY KEY(circle, epoch, sender_idx, gen)) WITHOUT ROWID;"
+    "CREATE TABLE circle_frame(circle INTEGER NOT NULL REFERENCES circle(id) ON DELETE CASCADE,"
+    " epoch INTEGER NOT NULL, sender_idx BLOB NOT NULL, seq INTEGER NOT NULL,"
+    " msg_id BLOB NOT NULL UNIQUE, verified INTEGER NOT NULL, expires_at INTEGER NOT NULL,"
+    " frame BLOB NOT NULL, PRIMARY KEY(circle, epoch, sender_idx, seq)) WITHOUT ROWID;"
+    "CREATE INDEX circle_frame_expiry ON circle_frame(expires_at);"
+    "CREATE TABLE circle_have(circle INTEGER NOT NULL REFERENCES circle(id) ON DELETE CASCADE,"
+    " member_idx BLOB NOT NULL, epoch INTEGER NOT NULL, sender_idx BLOB NOT NULL,"
+    " hwm INTEGER NOT NULL, PRIMARY KEY(circle, member_idx, epoch, sender_idx)) WITHOUT ROWID;"
+    "CREATE TABLE cmsg(msg_id BLOB NOT NULL UNIQUE, circle INTEGER NOT NULL"
+    " REFERENCES circle(id) ON DELETE CASCADE, outgoing INTEGER NOT NULL,"
+    " epoch INTEGER NOT NULL, seq INTEGER NOT NULL, lamport INTEGER NOT NULL,"
+    " ts_ms INTEGER NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " body BLOB NOT NULL);"
+    "CREATE INDEX cmsg_log ON cmsg(circle, lamport, msg_id);"
+    "CREATE INDEX cmsg_mine ON cmsg(circle, outgoing, epoch, seq);"
+    "CREATE TABLE relay(msg_id BLOB PRIMARY KEY, route_idx BLOB NOT NULL,"
+    " expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, frame BLOB NOT NULL)"
+    " WITHOUT ROWID;"
+    "CREATE INDEX relay_route ON relay(route_idx);"
+    "ALTER TABLE invite ADD COLUMN circle_id BLOB;",
 };
 
 /* ---- small helpers ---- */
@@ -389,7 +419,7 @@ store_ad(uint8_t ad[128], enum store_table t, const char *column, const uint8_t 
     ad[n++] = (uint8_t)rowkey_len;
     memcpy(ad + n, rowkey, rowkey_len);
     n += rowkey_len;
-    store_be32(ad + n, STORE_SCHEMA_VERSION);
+    store_be32(ad + n, STORE_SEAL_VERSION);
     return n + 4;
 }
 

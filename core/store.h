@@ -311,4 +311,168 @@ KITH_NODISCARD int store_repair_due(struct store *st, int64_t now_s,
 KITH_NODISCARD int store_repair_next_deadline(struct store *st, int64_t *at);
 void store_repair_clear(struct store_repair *r); /* NULL-safe */
 
+/* Circles (core/store_circle.c; schema migration 2). A circle row holds its name (sealed, unique
+ * case-insensitively through a keyed hash), its op log (sealed, opaque here: circle_log bytes)
+ * and our own sender key (sealed, opaque: circle_sender_serialize bytes). Member and sender ids
+ * are stored only as keyed hashes; callers pass the 16-byte member ids. Results are copies:
+ * buffers from malloc, freed with store_blob_free (wipes). */
+enum store_circle_state {
+    STORE_CIRCLE_ACTIVE = 0,
+    STORE_CIRCLE_LEFT = 1,    /* we left */
+    STORE_CIRCLE_REMOVED = 2, /* an admin removed us */
+    STORE_CIRCLE_JOINING = 3, /* we accepted a circle invite; the welcome has not come yet */
+};
+#define STORE_CIRCLE_OPS_MAX 65536
+struct store_circle {
+    int64_t id;
+    uint8_t circle_id[16];
+    char name[KITH_STORE_NAME_BUF];
+    int state; /* enum store_circle_state */
+    int64_t created_at;
+};
+void store_blob_free(uint8_t *buf, size_t len); /* wipes, then frees; NULL-safe */
+/* KITH_EEXISTS when the name (case-insensitively) or circle_id is taken. Sets c->id. */
+KITH_NODISCARD int store_circle_add(struct store *st, struct store_circle *c, const uint8_t *ops,
+                                    size_t ops_len);
+KITH_NODISCARD int store_circle_by_name(struct store *st, const char *name,
+                                        struct store_circle *c);
+KITH_NODISCARD int store_circle_by_cid(struct store *st, const uint8_t circle_id[16],
+                                       struct store_circle *c);
+/* All circles ordered by name; *out malloc'd (free()). */
+KITH_NODISCARD int store_circles_list(struct store *st, struct store_circle **out, size_t *n);
+KITH_NODISCARD int store_circle_set_state(struct store *st, int64_t circle, int state);
+/* Rename (KITH_EEXISTS if taken). */
+KITH_NODISCARD int store_circle_rename(struct store *st, int64_t circle, const char *name);
+KITH_NODISCARD int store_circle_ops_get(struct store *st, int64_t circle, uint8_t **ops,
+                                        size_t *len);
+KITH_NODISCARD int store_circle_ops_set(struct store *st, int64_t circle, const uint8_t *ops,
+                                        size_t len);
+/* Our sender key: get KITH_ENOTFOUND when none is set; set with len 0 clears. */
+KITH_NODISCARD int store_circle_own_key_get(struct store *st, int64_t circle, uint8_t **key,
+                                            size_t *len);
+KITH_NODISCARD int store_circle_own_key_set(struct store *st, int64_t circle, const uint8_t *key,
+                                            size_t len);
+
+/* Receiving chains per (circle, epoch, sender, gen): state is opaque (circle_chain bytes).
+ * put inserts or replaces. get: KITH_ENOTFOUND when none. purge deletes chains of epochs below
+ * min_epoch and chains created before created_before (0: no age limit). */
+#define STORE_CHAIN_MAX (1u << 20)
+KITH_NODISCARD int store_chain_put(struct store *st, int64_t circle, uint32_t epoch,
+                                   const uint8_t sender[16], uint32_t gen, int64_t created_at,
+                                   const uint8_t *state, size_t len);
+KITH_NODISCARD int store_chain_get(struct store *st, int64_t circle, uint32_t epoch,
+                                   const uint8_t sender[16], uint32_t gen, uint8_t **state,
+                                   size_t *len);
+KITH_NODISCARD int store_chain_purge(struct store *st, int64_t circle, uint32_t min_epoch,
+                                     int64_t created_before);
+
+/* The mesh store: every signed, sealed circle frame a member holds, to serve to the others.
+ * Keyed by (circle, epoch, sender, seq); msg_id unique. verified: its signature was checked
+ * (only verified frames are served). add: KITH_EEXISTS when (circle, epoch, sender, seq) or the
+ * msg_id is already held. */
+struct store_cframe {
+    int64_t circle;
+    uint32_t epoch;
+    uint8_t sender[16];
+    uint64_t seq;
+    uint8_t msg_id[16];
+    bool verified;
+    int64_t expires_at;
+    uint8_t *frame; /* malloc'd in results */
+    size_t frame_len;
+};
+KITH_NODISCARD int store_cframe_add(struct store *st, const struct store_cframe *f);
+bool store_cframe_has(struct store *st, int64_t circle, uint32_t epoch, const uint8_t sender[16],
+                      uint64_t seq);
+KITH_NODISCARD int store_cframe_set_verified(struct store *st, const uint8_t msg_id[16]);
+/* Frames of (circle, epoch, sender) with seq > after, ascending, at most max; verified_only
+ * skips the unverified. */
+KITH_NODISCARD int store_cframe_range(struct store *st, int64_t circle, uint32_t epoch,
+                                      const uint8_t sender[16], uint64_t after, size_t max,
+                                      bool verified_only, struct store_cframe **out, size_t *n);
+/* Unverified frames of one (circle, epoch, sender) — waiting for a sender key. */
+KITH_NODISCARD int store_cframe_unverified(struct store *st, int64_t circle, uint32_t epoch,
+                                           const uint8_t sender[16], struct store_cframe **out,
+                                           size_t *n);
+/* Our have-vector: for each (epoch >= min_epoch, sender) held, the highest seq such that every
+ * seq from 1 to it is held (verified or not), in (epoch, sender member_id) order. Senders are
+ * given back as member ids: the caller passes the candidate member ids (the circle's members of
+ * any kept epoch) since the table holds only keyed hashes. */
+struct store_hwm {
+    uint32_t epoch;
+    uint8_t sender[16];
+    uint64_t hwm;
+};
+KITH_NODISCARD int store_cframe_hwms(struct store *st, int64_t circle, uint32_t min_epoch,
+                                     const uint8_t (*senders)[16], size_t nsenders,
+                                     struct store_hwm **out, size_t *n);
+/* Delete frames whose expires_at <= now_s (retention); *deleted counts them. */
+KITH_NODISCARD int store_cframe_expire(struct store *st, int64_t now_s, size_t *deleted);
+void store_cframes_free(struct store_cframe *f, size_t n);
+
+/* What each member told us it holds (their SYNC_HAVE), for "delivered": set keeps the max. */
+KITH_NODISCARD int store_chave_set(struct store *st, int64_t circle, const uint8_t member[16],
+                                   uint32_t epoch, const uint8_t sender[16], uint64_t hwm);
+/* The lowest hwm for (epoch, sender) over the given members (0 when any has told nothing). */
+KITH_NODISCARD int store_chave_min(struct store *st, int64_t circle, uint32_t epoch,
+                                   const uint8_t sender[16], const uint8_t (*members)[16],
+                                   size_t nmembers, uint64_t *min);
+
+/* Circle history. kind: the envelope type (ENVELOPE_TEXT, _CHECKIN, _SUPPORT, _SUPPORT_REPLY).
+ * Display order is (lamport, msg_id): identical on every member. body holds the sender's
+ * member id and the payload, sealed. */
+struct store_cmsg {
+    uint8_t msg_id[16];
+    int64_t circle;
+    bool outgoing;
+    uint8_t sender[16];
+    uint32_t epoch;
+    uint64_t seq;
+    uint64_t lamport;
+    int64_t ts_ms;
+    int kind;
+    int state; /* enum store_msg_state: QUEUED/SENT/DELIVERED for ours, RECEIVED for theirs */
+    uint8_t *payload; /* malloc'd in results, NUL after it */
+    size_t payload_len;
+};
+/* KITH_EEXISTS when msg_id is present. */
+KITH_NODISCARD int store_cmsg_add(struct store *st, const struct store_cmsg *m);
+KITH_NODISCARD int store_cmsg_get(struct store *st, const uint8_t msg_id[16], struct store_cmsg *m);
+/* The last `limit` (0 = all) of a circle, oldest first; before_lamport > 0 pages back. */
+KITH_NODISCARD int store_cmsg_log(struct store *st, int64_t circle, size_t limit,
+                                  uint64_t before_lamport, struct store_cmsg **out, size_t *n);
+KITH_NODISCARD int store_cmsg_set_state(struct store *st, const uint8_t msg_id[16], int state);
+/* Our messages of (circle, epoch) with seq <= upto and state below DELIVERED become DELIVERED;
+ * *changed counts them. */
+KITH_NODISCARD int store_cmsg_delivered_upto(struct store *st, int64_t circle, uint32_t epoch,
+                                             uint64_t upto, size_t *changed);
+void store_cmsgs_free(struct store_cmsg *m, size_t n);
+
+/* 1:1 frames we carry for someone else (store-and-forward), sealed; route is the recipient's
+ * member id (kept as a keyed hash). add: KITH_EEXISTS when msg_id is held. */
+struct store_relay {
+    uint8_t msg_id[16];
+    int64_t expires_at;
+    uint8_t *frame; /* malloc'd in results: the whole RELAY frame as it will be forwarded */
+    size_t frame_len;
+};
+#define STORE_RELAY_PER_ROUTE_MAX 10000
+KITH_NODISCARD int store_relay_add(struct store *st, const uint8_t route[16],
+                                   const uint8_t msg_id[16], int64_t expires_at,
+                                   const uint8_t *frame, size_t frame_len);
+/* Frames for route, oldest first, at most max. */
+KITH_NODISCARD int store_relay_for(struct store *st, const uint8_t route[16], size_t max,
+                                   struct store_relay **out, size_t *n);
+KITH_NODISCARD int store_relay_count(struct store *st, const uint8_t route[16], size_t *n);
+/* KITH_OK or KITH_ENOTFOUND. */
+KITH_NODISCARD int store_relay_remove(struct store *st, const uint8_t msg_id[16]);
+KITH_NODISCARD int store_relay_expire(struct store *st, int64_t now_s, size_t *deleted);
+void store_relays_free(struct store_relay *r, size_t n);
+
+/* Circle invites: the circle an issued invite joins (zeros: a 1:1 invite). */
+KITH_NODISCARD int store_invite_set_circle(struct store *st, uint32_t invite_id,
+                                           const uint8_t circle_id[16]);
+KITH_NODISCARD int store_invite_get_circle(struct store *st, uint32_t invite_id,
+                                           uint8_t circle_id[16]);
+
 #endif

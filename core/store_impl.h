@@ -14,7 +14,10 @@
 #include "core/kcrypt.h"
 
 #define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
-#define STORE_SCHEMA_VERSION  1
+#define STORE_SCHEMA_VERSION  2
+/* Bound into every sealed value's AD. Fixed for kith-v1: migrations add tables and columns
+ * without re-sealing what is stored. */
+#define STORE_SEAL_VERSION    1
 #define STORE_DEK             32
 #define STORE_SALT            16
 #define STORE_WRAPPED         (KCRYPT_OVERHEAD + STORE_DEK)

@@ -24,12 +24,13 @@
 enum frame_type {
     FRAME_SESSION_INIT = 1,  /* init header || session message body */
     FRAME_SESSION_MSG = 2,   /* session message body */
-    FRAME_CIRCLE_MSG = 3,    /* reserved for circles */
+    FRAME_CIRCLE_MSG = 3,    /* route = circle_id; body: proto/circle.h */
     FRAME_INVITE_ACCEPT = 4, /* as SESSION_INIT, PSK = invite secret */
     FRAME_SYNC_HAVE = 5,
     FRAME_SYNC_WANT = 6,
     FRAME_RELAY_RECEIPT = 7,
-    FRAME_RELAY_DONE = 8,
+    FRAME_RELAY_DONE = 8,    /* route = the relay (hop) member_id; body: n x 16 msg_ids */
+    FRAME_RELAY = 9,         /* route = final recipient; body: 16 origin member_id || inner frame */
 };
 
 struct frame {
@@ -68,7 +69,18 @@ enum envelope_type {
     ENVELOPE_RECEIPT = 4,      /* payload: n x receipt (below), n <= 256: ACK + disposition */
     ENVELOPE_BOUNDARY = 5,     /* payload: the told subset of a boundary rule set, opaque here */
     ENVELOPE_REPAIR = 6,       /* payload: one repair step, opaque here */
-    ENVELOPE_TYPE_LAST = ENVELOPE_REPAIR,
+    /* Circles (proto/circle.h has the payload layouts). Over 1:1 sessions: */
+    ENVELOPE_CIRCLE_OP = 7,      /* u16 op_len | signed op | 32 intro secret (zeros: none) */
+    ENVELOPE_SENDER_KEY = 8,     /* CIRCLE_SKD_BYTES: a sender key distribution */
+    ENVELOPE_CIRCLE_WELCOME = 9, /* 32 intro secret | op log: a joiner's first view */
+    ENVELOPE_ENDPOINT = 10,      /* issue 7: a signed endpoint update, opaque here */
+    ENVELOPE_RETENTION = 11,     /* issue 7: disappearing-messages agreement, opaque here */
+    ENVELOPE_CIRCLE_JOIN = 12,   /* u32 invite_id | 32 invite secret: an existing contact joins */
+    /* Inside circle frames (sender-key ciphertexts), besides ENVELOPE_TEXT: */
+    ENVELOPE_CHECKIN = 13,       /* proto/circle.h checkin */
+    ENVELOPE_SUPPORT = 14,       /* "I could use support": proto/circle.h */
+    ENVELOPE_SUPPORT_REPLY = 15, /* a one-key answer to a support signal */
+    ENVELOPE_TYPE_LAST = ENVELOPE_SUPPORT_REPLY,
 };
 
 /* A receipt: an end-to-end ACK that also says what the receiver's boundaries
