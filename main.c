@@ -1014,11 +1014,6 @@ main(int argc, char **argv)
     if (cli_known(argv[0])) {
         return cmd_profile(&o, argc, argv);
     }
-    if (strcmp(argv[0], "circle") == 0 || strcmp(argv[0], "circles") == 0) {
-        fputs("kith: circles are not available yet in this version; 1:1 conversations are\n",
-              stderr);
-        return 1;
-    }
     fprintf(stderr, "kith: unknown command '%s'\n", argv[0]);
     usage(stderr);
     return 2;

@@ -73,7 +73,7 @@ struct circle_op {
     struct circle_member subject;
     char circle_name[CIRCLE_NAME_BUF];
     uint8_t sig[64];
-    uint8_t hash[32]; /* H32 of the encoded op (set by decode and make) */
+    uint8_t hash[32]; /* H32("kith-v1/circle-op" || encoded op) (set by decode and make) */
 };
 
 /* Decode and check one op: grammar (name, endpoint), the subject's bundle signatures and the
@@ -134,6 +134,9 @@ KITH_NODISCARD int circle_log_next(const uint8_t *log, size_t log_len, size_t *o
  *   LEAVE: issuer == subject, in M, and not the last admin unless the last member;
  *   ADMIN: issuer in A, subject in M and not admin;
  *   epoch_no == E.epoch_no + 1 and parent == E.epoch_id.
+ * Several CREATEs of the circle: the lowest hash starts it, the others are losers. An op seen
+ * twice counts once. Losers: valid on top of a chain epoch when another op won it. Pending:
+ * ops of this circle whose parent is no epoch of the winning chain.
  * KITH_ENOTFOUND when the log has no valid CREATE; KITH_EMALFORMED when it does not parse.
  */
 KITH_NODISCARD int circle_resolve(const uint8_t *log, size_t log_len, struct circle_state *st);
@@ -165,7 +168,8 @@ struct circle_sender {
     uint8_t sigk_pk[32];
     uint8_t sigk_sk[64];
 };
-#define CIRCLE_SENDER_BYTES 188 /* serialised (version 1 + fields) */
+/* serialised: version 1 + the fields above in order (was 188, which matched no layout) */
+#define CIRCLE_SENDER_BYTES 169
 
 /* A fresh generation: random CK and SIGK. For a new epoch pass gen 0 and seq 1; for a rotation
  * pass the old gen + 1 and the old seq. */
@@ -176,6 +180,8 @@ bool circle_sender_due(const struct circle_sender *s, uint32_t now_s);
 /* The distribution of the current generation (start_index = s->index). */
 void circle_sender_skd(const struct circle_sender *s, const uint8_t circle_id[16],
                        struct circle_skd *out);
+/* The serialised form holds secrets: callers wipe it. parse: KITH_OK or KITH_EMALFORMED (also
+ * when the SIGK halves do not match). */
 void circle_sender_serialize(const struct circle_sender *s, uint8_t out[CIRCLE_SENDER_BYTES]);
 KITH_NODISCARD int circle_sender_parse(const uint8_t *in, size_t len, struct circle_sender *s);
 
@@ -185,7 +191,7 @@ KITH_NODISCARD int circle_sender_parse(const uint8_t *in, size_t len, struct cir
  * with AD = "kith-v1/circle" || outer_ad || body header, sign. outer_ad is frame_ad() of the
  * outer frame (msg_id, route = circle_id, expires_at). me = our member_id. Advances index and
  * seq. out cap >= CIRCLE_BODY_HEADER + pt_len + 16 + CIRCLE_SIG_BYTES.
- * KITH_OK, KITH_ETOOBIG.
+ * KITH_OK, KITH_ETOOBIG, KITH_ESTATE (index 2^32-1 reached: rotate first).
  */
 KITH_NODISCARD int circle_seal(struct circle_sender *s, const uint8_t me[IDENTITY_MEMBER_ID],
                                const uint8_t outer_ad[FRAME_AD_BYTES], const uint8_t *pt,
@@ -195,24 +201,30 @@ KITH_NODISCARD int circle_seal(struct circle_sender *s, const uint8_t me[IDENTIT
 
 struct circle_chain; /* opaque */
 
-/* A chain from a distribution received from sender. KITH_OK, KITH_EINVAL. */
+/* A chain from a distribution received from sender. KITH_OK, KITH_EINVAL (epoch 0, start index
+ * 2^32-1, or a SIGK that is not a valid Ed25519 point). */
 KITH_NODISCARD int circle_chain_new(const struct circle_skd *skd,
                                     const uint8_t sender[IDENTITY_MEMBER_ID], uint32_t now_s,
                                     struct circle_chain **out);
 void circle_chain_destroy(struct circle_chain *c); /* NULL-safe; wipes */
 /* Signature only (no state change): KITH_OK or KITH_ECRYPTO. Also KITH_EINVAL when the body's
- * epoch, sender or gen are not this chain's. */
+ * epoch, sender or gen (or the outer route) are not this chain's, KITH_EMALFORMED when it does
+ * not parse. */
 KITH_NODISCARD int circle_chain_verify(const struct circle_chain *c,
                                        const uint8_t outer_ad[FRAME_AD_BYTES],
                                        const uint8_t *body, size_t body_len);
 /*
  * Verify, then open the body into pt (cap >= ct_len). Each index opens once: a repeat is
- * KITH_EREPLAY; an index more than CIRCLE_CHAIN_SKIP_MAX ahead, or below the start index,
- * KITH_ECRYPTO without derivation work. On any failure the chain is unchanged and pt zeroed.
+ * KITH_EREPLAY (so is an index whose skipped key was evicted or expired); an index more than
+ * CIRCLE_CHAIN_SKIP_MAX ahead, or below the start index, KITH_ECRYPTO without derivation work.
+ * Also KITH_EMALFORMED / KITH_EINVAL as circle_chain_verify, KITH_ETOOBIG (cap). On any failure
+ * the chain is unchanged and pt zeroed.
  */
 KITH_NODISCARD int circle_chain_open(struct circle_chain *c, const uint8_t outer_ad[FRAME_AD_BYTES],
                                      const uint8_t *body, size_t body_len, uint32_t now_s,
                                      uint8_t *pt, size_t cap, size_t *pt_len);
+/* *out malloc'd; it holds secrets: callers wipe and free it. parse: KITH_OK or KITH_EMALFORMED;
+ * a parsed chain serialises back to the same bytes. */
 void circle_chain_serialize(const struct circle_chain *c, uint8_t **out, size_t *out_len);
 KITH_NODISCARD int circle_chain_parse(const uint8_t *in, size_t len, struct circle_chain **out);
 

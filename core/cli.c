@@ -108,7 +108,7 @@ cli_parse_duration(const char *s)
     return -1;
 }
 
-static bool
+bool
 cli_has_flag(int argc, char **argv, const char *flag)
 {
     for (int i = 1; i < argc; i++) {
@@ -120,7 +120,7 @@ cli_has_flag(int argc, char **argv, const char *flag)
 }
 
 /* Value of "--opt VALUE" or "--opt=VALUE", else NULL. */
-static const char *
+const char *
 cli_opt(int argc, char **argv, const char *opt)
 {
     size_t n = strlen(opt);
@@ -136,7 +136,7 @@ cli_opt(int argc, char **argv, const char *opt)
     return NULL;
 }
 
-static int
+int
 cli_fail(struct cli_buf *err, int rc, const char *what)
 {
     cli_printf(err, "kith: %s%s%s\n", what != NULL ? what : "", what != NULL ? ": " : "",
@@ -144,7 +144,7 @@ cli_fail(struct cli_buf *err, int rc, const char *what)
     return 1;
 }
 
-static int
+int
 cli_usage(struct cli_buf *err, const char *usage)
 {
     cli_printf(err, "usage: kith %s\n", usage);
@@ -185,12 +185,11 @@ cli_invite(struct engine *e, int argc, char **argv, struct cli_buf *out, struct 
     long ttl = ttl_s != NULL ? cli_parse_duration(ttl_s) : 0;
     int rc;
 
-    if (cli_opt(argc, argv, "--circle") != NULL) {
-        cli_printf(err, "kith: circles are not available yet in this version\n");
-        return 1;
-    }
     if (ttl < 0) {
-        return cli_usage(err, "invite [--ttl DURATION]   (like 30m, 48h, 7d)");
+        return cli_usage(err, "invite [--circle NAME] [--ttl DURATION]   (like 30m, 48h, 7d)");
+    }
+    if (cli_opt(argc, argv, "--circle") != NULL) {
+        return cli_invite_circle(e, cli_opt(argc, argv, "--circle"), ttl, out, err);
     }
     rc = engine_invite(e, (uint32_t)ttl, code);
     if (rc != KITH_OK) {
@@ -270,6 +269,11 @@ cli_contacts(struct engine *e, int argc, char **argv, struct cli_buf *out, struc
                 cli_printf(out, "%s\"%.*s\"", b == c->boundaries ? "" : ",", (int)len, b);
                 b += len + (b[len] == ',' ? 1 : 0);
             }
+            cli_printf(out, "],\"endpoints\":[");
+            for (size_t k = 0; k < c->n_endpoints; k++) {
+                cli_printf(out, "%s", k > 0 ? "," : "");
+                cli_json_str(out, c->endpoints[k]);
+            }
             cli_printf(out, "]}");
         } else {
             cli_printf(out, "%-20s %-8s %-9s %s\n  safety number: %s\n", c->name,
@@ -323,7 +327,8 @@ cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cl
     rc = engine_send(e, target, text.s, flags, id);
     cli_buf_free(&text);
     if (rc == KITH_ENOTFOUND) {
-        cli_printf(err, "kith: there is no contact called %s\n", target);
+        cli_printf(err, "kith: there is no %s called %s\n", target[0] == '#' ? "circle" : "contact",
+                   target[0] == '#' ? target + 1 : target);
         return 1;
     }
     if (rc != KITH_OK) {
@@ -380,7 +385,8 @@ cli_log(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli
     }
     rc = engine_history(e, target, (size_t)limit, 0, &ms, &n);
     if (rc == KITH_ENOTFOUND) {
-        cli_printf(err, "kith: there is no contact called %s\n", target);
+        cli_printf(err, "kith: there is no %s called %s\n", target[0] == '#' ? "circle" : "contact",
+                   target[0] == '#' ? target + 1 : target);
         return 1;
     }
     if (rc != KITH_OK) {
@@ -401,6 +407,16 @@ cli_log(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli
                        m->outgoing ? "true" : "false");
             if (m->release_at > 0) {
                 cli_printf(out, ",\"release_at\":%lld", (long long)m->release_at);
+            }
+            if (m->delete_at > 0) {
+                cli_printf(out, ",\"delete_at\":%lld", (long long)m->delete_at);
+            }
+            if (m->kind != NULL) { /* a circle message */
+                cli_printf(out, ",\"kind\":\"%s\",\"epoch\":%u,\"received_ms\":%lld", m->kind,
+                           m->epoch, (long long)m->received_ms);
+                if (m->reply_to[0] != '\0') {
+                    cli_printf(out, ",\"reply_to\":\"%s\"", m->reply_to);
+                }
             }
             cli_log_boundary_json(out, m);
             cli_printf(out, "}");
@@ -686,6 +702,9 @@ static const struct {
     { "config", cli_config },
     { "repair", cli_repair },
     { "backup", cli_backup },
+    { "circle", cli_circle },
+    { "circles", cli_circles },
+    { "retention", cli_retention },
 };
 
 int
@@ -721,6 +740,9 @@ static const struct {
     { "status", "--json" },
     { "config", "" },
     { "backup", "" },
+    { "retention", "--json" },
+    { "circles", "--json" },
+    { "circle", "--json --mood= --with= --note= --kind= --at=" },
 };
 
 /* Is `arg` (an option, possibly "--opt=value") in the space-separated list? */

@@ -43,6 +43,8 @@ static const struct cli_help_entry cli_help_table[] = {
     { "practice",
       "practice [--partner receptive|defensive|withdrawn] [--seed N] [--script] [--save]",
       "rehearse a repair with a scripted partner; nothing is sent" },
+    { "retention", "retention CONTACT [DURATION|off|accept|decline] [--json]",
+      "disappearing messages with a contact: show, propose (30s, 1h, 7d, off) or answer" },
     { "config", "config get KEY | config set KEY VALUE",
       "settings: listen, socks5, notify, crisis_line, my_people, country" },
     { "passwd", "passwd [--new-passphrase-file FILE]",

@@ -437,9 +437,19 @@ engine_open(const char *home, const char *pass, size_t pass_len, struct engine *
     snprintf(e->listen, sizeof e->listen, "%s", listen);
     free(listen);
     rc = engine_reload_peers(e);
+    if (rc == KITH_OK) {
+        rc = engine_circles_reload(e);
+    }
     if (rc != KITH_OK) {
         goto out;
     }
+    e->sync_ivl_ms = 60000;
+#ifdef KITH_TEST_HOOKS
+    if (getenv("KITH_SYNC_IVL_MS") != NULL && atol(getenv("KITH_SYNC_IVL_MS")) > 0) {
+        e->sync_ivl_ms = atol(getenv("KITH_SYNC_IVL_MS")); /* tests: faster anti-entropy */
+    }
+#endif
+    engine_retention_run_due(e); /* messages that came due while no engine ran */
     *out = e;
     e = NULL;
 out:
@@ -489,6 +499,7 @@ engine_close(struct engine *e)
         free(e->batch[i].buf);
     }
     free(e->peers);
+    engine_circles_free(e);
     identity_destroy(e->id);
     store_close(e->st);
     if (e->lock_fd >= 0) {
@@ -620,6 +631,8 @@ engine_start(struct engine *e)
     signal(SIGTERM, engine_on_signal);
     signal(SIGPIPE, SIG_IGN);
     e->started = true;
+    /* Moved since the last start (config set listen)? Contacts learn it over the outbox. */
+    KITH_IGNORE(engine_endpoint_announce(e));
     engine_flush(e, 0);
     return KITH_OK;
 fail:
@@ -840,6 +853,8 @@ engine_on_peer_up(void *ctx, const uint8_t peer_id[TRANSPORT_PEER_ID])
     if (store_outbox_wake(e->st, p->contact_id) == KITH_OK) {
         engine_flush(e, p->contact_id);
     }
+    engine_relay_forward(e, p);     /* what we carry for them */
+    engine_sync_hello(e, p, true);  /* anti-entropy for the circles we share */
     engine_emit(e, ENGINE_EV_PEER_UP, p->name, NULL);
 }
 
@@ -861,9 +876,19 @@ engine_timeout_ms(struct engine *e, int cap)
     int64_t wait;
     int64_t release = engine_boundary_next_ms(e);
     int64_t repair_due = engine_repair_next_ms(e);
+    int64_t sync_due = engine_sync_next_ms(e);
 
     if (repair_due >= 0 && (release < 0 || repair_due < release)) {
         release = repair_due; /* repair timers share the release wait */
+    }
+    if (sync_due >= 0 && (release < 0 || sync_due < release)) {
+        release = sync_due; /* and so do anti-entropy rounds */
+    }
+    {
+        int64_t delete_due = engine_retention_next_ms(e); /* disappearing messages */
+        if (delete_due >= 0 && (release < 0 || delete_due < release)) {
+            release = delete_due;
+        }
     }
 
     if (store_outbox_next_at(e->st, &next) != KITH_OK) {
@@ -943,6 +968,8 @@ engine_step(struct engine *e, int timeout_ms)
     }
     engine_boundary_run_due(e);
     engine_repair_run_due(e);
+    engine_sync_run_due(e);
+    engine_retention_run_due(e);
     engine_flush(e, 0);
     if (e->idle != NULL) {
         e->idle(e->idle_ctx);

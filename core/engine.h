@@ -100,6 +100,8 @@ struct engine_contact {
     int trust;     /* 0..3 */
     size_t queued; /* our messages to them not yet delivered */
     char boundaries[ENGINE_BOUNDARY_NAMES]; /* rule names in force, "quiet,rate"; "" = none */
+    size_t n_endpoints; /* where we reach them; kept up to date by their endpoint records */
+    char endpoints[4][ENGINE_ENDPOINT_BUF];
 };
 /* All contacts by name; *out malloc'd (free()). */
 KITH_NODISCARD int engine_contacts(struct engine *e, struct engine_contact **out, size_t *n);
@@ -140,6 +142,13 @@ struct engine_msg {
     const char *told;          /* outgoing: "delivered", "held_until", "awaiting_consent",
                                   "digest_at" from the receiver's receipt, or NULL */
     int64_t arrives_at;        /* outgoing, told held_until / digest_at: when (unix seconds) */
+    int64_t delete_at;         /* disappearing messages: when it is deleted (unix s); 0 = kept */
+    /* Circles: what kind of message (static: "text", "checkin", "support", "support_reply"),
+     * the epoch it was sent in, and when it was committed here (ms). NULL kind: 1:1. */
+    const char *kind;
+    uint32_t epoch;
+    int64_t received_ms;
+    char reply_to[ENGINE_ID_HEX]; /* support_reply: the signal it answers */
 };
 /* The last `limit` messages (0: all) of a conversation, oldest first;
  * before_lamport > 0 pages backwards. Free with engine_msgs_free. */
@@ -199,6 +208,8 @@ enum engine_event_kind {
     ENGINE_EV_PEER_UP = 4,
     ENGINE_EV_PEER_DOWN = 5,
     ENGINE_EV_REPAIR = 6,    /* a repair conversation with contact moved (either side) */
+    ENGINE_EV_CIRCLE = 7,    /* a circle's membership changed (contact holds the circle name) */
+    ENGINE_EV_CIRCLE_MESSAGE = 8, /* a circle message arrived (contact: the circle name) */
 };
 struct engine_event {
     enum engine_event_kind kind;
@@ -274,6 +285,77 @@ KITH_NODISCARD int engine_repair_keep(struct engine *e, const char *contact,
                                       enum engine_repair_keep how);
 /* `kith practice --save`: keep one practice transcript sealed in the profile. */
 KITH_NODISCARD int engine_practice_save(struct engine *e, const char *transcript);
+
+/* Disappearing messages (core/engine_retention.c): one retention per conversation, in force
+ * only once both sides agree. From then on every message of the conversation, sent or received,
+ * gets delete_at = the time it is committed here + the retention, and is deleted when due
+ * (not before it has left the outbox: delivered or expired). Messages already stored keep
+ * theirs; switching off stops stamping new ones. */
+#define ENGINE_RETENTION_MAX (366u * 86400u)
+struct engine_retention {
+    uint32_t seconds;          /* in force; 0 = off */
+    bool has_proposal;         /* a change waits for an answer */
+    bool is_ours;              /* we proposed it (they answer); else they did (we answer) */
+    uint32_t proposal_seconds; /* what the open proposal sets; 0 = off */
+};
+KITH_NODISCARD int engine_retention_get(struct engine *e, const char *contact,
+                                        struct engine_retention *r);
+/* Propose seconds (0 = off, else 1..ENGINE_RETENTION_MAX): sent to the contact and committed
+ * with the proposal in one transaction; an open proposal of theirs is replaced by this one.
+ * KITH_ENOTFOUND (no such contact), KITH_EINVAL (out of range), KITH_ESTATE (that is the
+ * setting in force and nothing is open). */
+KITH_NODISCARD int engine_retention_propose(struct engine *e, const char *contact,
+                                            uint32_t seconds);
+/* Accept (in force here at once) or decline their open proposal; the answer is sent.
+ * KITH_ENOTFOUND (no such contact), KITH_ESTATE (no proposal of theirs is open). */
+KITH_NODISCARD int engine_retention_answer(struct engine *e, const char *contact, bool accept);
+/* "1 day", "10 minutes", "off". */
+void engine_retention_text(uint32_t seconds, char *out, size_t cap);
+
+/* Circles (core/engine_circle*.c). A circle is named "#name" or "name" in these verbs.
+ * create: a new circle with us as its only member and admin (KITH_EEXISTS: name taken,
+ * KITH_EINVAL: not a valid name: 1..64 bytes, no spaces, not starting with '#'). */
+KITH_NODISCARD int engine_circle_create(struct engine *e, const char *name);
+/* An invite code that adds its holder to the circle (admins only: KITH_ESTATE). */
+KITH_NODISCARD int engine_circle_invite(struct engine *e, const char *name, uint32_t ttl_s,
+                                        char code[ENGINE_INVITE_BUF]);
+/* Remove a member (admins only), or leave: a signed op, a new epoch, new keys for those who
+ * stay. KITH_ENOTFOUND (no such circle or member), KITH_ESTATE (not allowed). */
+KITH_NODISCARD int engine_circle_remove(struct engine *e, const char *name, const char *contact);
+KITH_NODISCARD int engine_circle_leave(struct engine *e, const char *name);
+struct engine_circle_info {
+    char name[ENGINE_NAME_BUF];
+    size_t members;
+    uint32_t epoch;
+    const char *state; /* static: "active", "joining", "left", "removed" */
+    bool admin;        /* we may add and remove people */
+};
+/* Every circle by name; *out malloc'd (free()). */
+KITH_NODISCARD int engine_circles(struct engine *e, struct engine_circle_info **out, size_t *n);
+struct engine_member {
+    char name[ENGINE_NAME_BUF];
+    char fingerprint[ENGINE_FPR_BUF];
+    bool admin;
+    bool online;
+    bool me;
+    bool pending; /* our 1:1 session with them is still being set up */
+};
+KITH_NODISCARD int engine_circle_members(struct engine *e, const char *name,
+                                         struct engine_member **out, size_t *n);
+/* Circle care (DOMAIN.md §4). A check-in: mood 0 (none) or 1 rough .. 5 good, with a mask of
+ * seen/safe/soothed/secure/stable (1,2,4,8,16), an optional note (<= 140 bytes); at least one
+ * of mood or with. A support signal: kind 0..5 (any, company, distraction, listening,
+ * practical, presence), a note, expiring after ttl_s (0: 12 h). A reply to a signal: answer 1
+ * here now, 2 later (at later_at), 3 sending care, 4 can't right now. Each is a circle message
+ * (id_out gets its id). */
+KITH_NODISCARD int engine_circle_checkin(struct engine *e, const char *name, int mood,
+                                         unsigned with, const char *note,
+                                         char id_out[ENGINE_ID_HEX]);
+KITH_NODISCARD int engine_circle_support(struct engine *e, const char *name, int kind,
+                                         const char *note, uint32_t ttl_s,
+                                         char id_out[ENGINE_ID_HEX]);
+KITH_NODISCARD int engine_circle_reply(struct engine *e, const char *name, const char *signal_id,
+                                       int answer, int64_t later_at, char id_out[ENGINE_ID_HEX]);
 
 /* Control socket: run a command line (argv without the program name) in a
  * running engine, as `kith ARGS...` would. Used by main.c. status gets the

@@ -32,6 +32,49 @@ struct engine_peer {
     bool blocked; /* our block rule is in force: ZAP refuses them, frames are dropped */
 };
 
+/* The crypto state one transaction touches (core/engine_txn.c). */
+struct session;
+struct frame;
+struct envelope;
+struct circle_chain;
+struct circle_state;
+struct sync_vec;
+struct engine_txn_session {
+    int64_t contact_id;
+    struct session *s;
+    bool dirty;
+};
+struct engine_txn_chain {
+    int64_t circle;
+    uint32_t epoch;
+    uint8_t sender[16];
+    uint32_t gen;
+    struct circle_chain *chain;
+    bool dirty;
+};
+struct engine_txn {
+    struct engine_txn_session *sessions;
+    size_t nsessions;
+    size_t cap;
+    struct engine_txn_chain *chains;
+    size_t nchains;
+    size_t chain_cap;
+    bool sealed;        /* outbox rows were written: flush after COMMIT */
+    bool reload_peers;  /* contacts changed: reload after COMMIT */
+    bool reload_circles; /* circles changed: reload after COMMIT */
+};
+
+/* What the engine keeps in memory of each circle (core/engine_circle.c): the resolved
+ * membership and what we hold of its frames, for routing, relaying and anti-entropy. */
+struct engine_circle {
+    int64_t id;
+    uint8_t circle_id[16];
+    int state; /* enum store_circle_state */
+    struct circle_state *st;
+    struct sync_vec *held;
+    bool has_news; /* frames arrived since the last HAVE announcement */
+};
+
 /* One frame waiting for the next group commit. */
 struct engine_inframe {
     struct transport_origin origin;
@@ -77,6 +120,12 @@ struct engine {
     size_t ev_count;
 
     uint64_t rejected;
+
+    struct engine_circle *circles;
+    size_t ncircles;
+    int64_t sync_next_ms;     /* next anti-entropy round */
+    int64_t announce_at_ms;   /* a debounced HAVE announcement is due (0: none) */
+    int64_t sync_ivl_ms;
 };
 
 int64_t engine_now_ms(void);
@@ -164,6 +213,103 @@ KITH_NODISCARD int engine_boundary_time_hold(struct engine *e, int64_t contact_i
 /* Milliseconds until the next repair timer (-1: none); emit the steps that are due. */
 int64_t engine_repair_next_ms(struct engine *e);
 void engine_repair_run_due(struct engine *e);
+
+/* ---- engine_txn.c ---- */
+void engine_txn_init(struct engine_txn *t);
+/* The contact's session, loaded once per transaction; NULL when it has none. */
+struct session *engine_txn_session(struct engine *e, struct engine_txn *t, int64_t contact_id);
+/* Take ownership of a new session (dirty). */
+void engine_txn_adopt(struct engine_txn *t, int64_t contact_id, struct session *s);
+/* Drop a session from the transaction without saving it. */
+void engine_txn_forget(struct engine_txn *t, int64_t contact_id);
+void engine_txn_dirty(struct engine_txn *t, int64_t contact_id);
+/* Put a session back to a serialised earlier state. */
+KITH_NODISCARD int engine_txn_restore(struct engine_txn *t, int64_t contact_id,
+                                      const uint8_t *snap, size_t len);
+/* Seal one envelope for a contact with the transaction's session and write its outbox row
+ * (and history row when m != NULL). KITH_ESTATE when the contact has no session yet. */
+KITH_NODISCARD int engine_txn_seal(struct engine *e, struct engine_txn *t, int64_t contact_id,
+                                   struct envelope *env, struct store_msg *m, uint8_t msg_id[16]);
+/* A circle receiving chain, loaded once per transaction; NULL when none is stored. */
+struct circle_chain *engine_txn_chain(struct engine *e, struct engine_txn *t, int64_t circle,
+                                      uint32_t epoch, const uint8_t sender[16], uint32_t gen);
+void engine_txn_chain_put(struct engine_txn *t, int64_t circle, uint32_t epoch,
+                          const uint8_t sender[16], uint32_t gen, struct circle_chain *chain,
+                          bool dirty);
+void engine_txn_chain_dirty(struct engine_txn *t, int64_t circle, uint32_t epoch,
+                            const uint8_t sender[16], uint32_t gen);
+/* Save every dirty session and chain (inside the transaction, before COMMIT). */
+KITH_NODISCARD int engine_txn_save(struct engine *e, struct engine_txn *t);
+void engine_txn_fini(struct engine_txn *t);
+
+/* ---- engine_circle*.c, engine_sync.c ---- */
+/* Load every circle into e->circles (at open and after changes). */
+KITH_NODISCARD int engine_circles_reload(struct engine *e);
+void engine_circles_free(struct engine *e);
+struct engine_circle *engine_circle_by_cid(struct engine *e, const uint8_t circle_id[16]);
+/* Does contact share an active circle with us (relay authorisation)? */
+bool engine_circle_shared(struct engine *e, const uint8_t member_id[16]);
+/* Inside the batch transaction: a CIRCLE_MSG frame from peer p (the hop). */
+KITH_NODISCARD int engine_circle_recv_frame(struct engine *e, struct engine_txn *t,
+                                            const struct engine_peer *p, const struct frame *f,
+                                            const uint8_t *raw, size_t raw_len);
+/* Inside the batch transaction: circle envelopes that came over p's 1:1 session. KITH_OK
+ * means "acknowledge it". */
+KITH_NODISCARD int engine_circle_recv_env(struct engine *e, struct engine_txn *t,
+                                          const struct engine_peer *p, const struct envelope *env);
+/* After an INVITE_ACCEPT or CIRCLE_JOIN for a circle invite: add the new member (issue the ADD
+ * op, welcome them, hand out keys), inside the transaction. */
+KITH_NODISCARD int engine_circle_admit(struct engine *e, struct engine_txn *t, uint32_t invite_id,
+                                       int64_t contact_id);
+/* A SESSION_INIT from a contact we have no session with: an introduction by a circle admin.
+ * Responds with our IKdh and the intro PSK and adopts the session into t. */
+KITH_NODISCARD int engine_circle_intro_respond(struct engine *e, struct engine_txn *t,
+                                               const struct engine_peer *p,
+                                               const struct frame *f);
+/* After an introduced session came up: send our sender keys of the circles we share. */
+KITH_NODISCARD int engine_circle_intro_done(struct engine *e, struct engine_txn *t,
+                                            int64_t contact_id);
+/* engine_sync.c: SYNC_HAVE from p; RELAY and RELAY_DONE frames. */
+void engine_sync_recv_have(struct engine *e, const struct engine_peer *p, const struct frame *f);
+KITH_NODISCARD int engine_relay_recv(struct engine *e, const struct engine_peer *p,
+                                     const struct frame *f);
+void engine_relay_done_recv(struct engine *e, const struct engine_peer *p, const struct frame *f);
+/* Our HAVE to one peer (reply: ask for theirs) for every circle we share with it. */
+void engine_sync_hello(struct engine *e, const struct engine_peer *p, bool reply);
+/* Timers: anti-entropy rounds and debounced announcements; ms until the next (-1: none). */
+int64_t engine_sync_next_ms(struct engine *e);
+void engine_sync_run_due(struct engine *e);
+/* Push a sealed circle frame to every reachable member but `except` (NULL: none). */
+void engine_circle_push(struct engine *e, const struct engine_circle *c, const uint8_t *frame,
+                        size_t len, const uint8_t *except);
+/* A 1:1 frame for contact p that has no live path: hand it to members who share a circle with
+ * p and are reachable, wrapped as RELAY. */
+void engine_relay_offer(struct engine *e, const struct engine_peer *p, const uint8_t *frame,
+                        size_t len);
+/* Frames we carry for p: forward them now that p is reachable. */
+void engine_relay_forward(struct engine *e, const struct engine_peer *p);
+
+/* engine_update.c: moving addresses. announce: at start, when our listen endpoint is not the
+ * one last announced, queue a signed endpoint record to every contact, then remember it.
+ * receive (inside the batch transaction): apply a contact's record if it verifies and is newer
+ * than the last applied; *reload is set when their endpoints changed (re-point after COMMIT).
+ * KITH_EMALFORMED for a record that is malformed or not signed by them. */
+KITH_NODISCARD int engine_endpoint_announce(struct engine *e);
+KITH_NODISCARD int engine_endpoint_receive(struct engine *e, const struct engine_peer *p,
+                                           const struct envelope *env, bool *reload);
+/* engine_retention.c: disappearing messages. receive: apply a retention step inside the batch
+ * transaction (KITH_OK also when it is stale or ignored; KITH_EMALFORMED when malformed).
+ * stamp: give a message just added to contact_id's conversation its delete_at, when a
+ * retention is in force (inside the caller's transaction). next_ms / run_due: the deletion
+ * timer (-1: nothing to delete); run_due deletes what is due and checkpoints the WAL.
+ * delete_at: a stored message's delete_at (0: kept or unknown). */
+KITH_NODISCARD int engine_retention_receive(struct engine *e, const struct engine_peer *p,
+                                            const struct envelope *env);
+KITH_NODISCARD int engine_retention_stamp(struct engine *e, int64_t contact_id,
+                                          const uint8_t msg_id[16]);
+int64_t engine_retention_next_ms(struct engine *e);
+void engine_retention_run_due(struct engine *e);
+int64_t engine_retention_delete_at(struct engine *e, const uint8_t msg_id[16]);
 
 /* Retry delay after `attempts` sends: 1, 2, 4 ... 512 s plus 0-25 % jitter. */
 int64_t engine_backoff_ms(uint32_t attempts);

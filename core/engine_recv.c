@@ -16,21 +16,16 @@
 #include "core/boundary.h"
 #include "core/kcrypt.h"
 #include "core/session.h"
+#include "proto/circle.h"
 #include "proto/frame.h"
 
 #define RECV_INVITEE_MAX_BYTES 8192
-
-/* Sessions touched by this batch, loaded once and saved before COMMIT. */
-struct recv_session {
-    int64_t contact_id;
-    struct session *s;
-    bool dirty;
-};
 
 /* Acknowledgements owed to one contact, sent after COMMIT. */
 struct recv_ack {
     int64_t contact_id;
     struct transport_origin origin;
+    bool via_relay; /* the frame came through a relay: answer on any path, relayed if need be */
     uint8_t ids[KITH_GROUP_COMMIT][16];
     uint8_t tells[KITH_GROUP_COMMIT]; /* enum receipt_tell: what our boundaries did */
     int64_t tell_ats[KITH_GROUP_COMMIT];
@@ -39,42 +34,33 @@ struct recv_ack {
     size_t frame_len;
 };
 
+/* Relayed frames committed, per hop: the hop is told (RELAY_DONE) after COMMIT. */
+struct recv_done {
+    uint8_t hop[16];
+    uint8_t ids[KITH_GROUP_COMMIT][16];
+    size_t nids;
+};
+
 struct recv_batch {
-    struct recv_session sessions[KITH_GROUP_COMMIT];
-    size_t nsessions;
+    struct engine_txn txn; /* sessions and chains, loaded once and saved before COMMIT */
     struct recv_ack acks[KITH_GROUP_COMMIT];
     size_t nacks;
-    bool reload_peers;
+    struct recv_done dones[KITH_GROUP_COMMIT];
+    size_t ndones;
+    bool relayed; /* the frame being handled came inside a RELAY */
+    uint8_t hop[16];
 };
 
 static struct session *
 recv_session_get(struct engine *e, struct recv_batch *b, int64_t contact_id)
 {
-    struct session *s = NULL;
-
-    for (size_t i = 0; i < b->nsessions; i++) {
-        if (b->sessions[i].contact_id == contact_id) {
-            return b->sessions[i].s;
-        }
-    }
-    if (b->nsessions == KITH_GROUP_COMMIT ||
-        store_session_load(e->st, contact_id, &s) != KITH_OK) {
-        return NULL;
-    }
-    b->sessions[b->nsessions].contact_id = contact_id;
-    b->sessions[b->nsessions].s = s;
-    b->sessions[b->nsessions].dirty = false;
-    b->nsessions++;
-    return s;
+    return engine_txn_session(e, &b->txn, contact_id);
 }
 
 static void
 recv_session_adopt(struct recv_batch *b, int64_t contact_id, struct session *s)
 {
-    b->sessions[b->nsessions].contact_id = contact_id;
-    b->sessions[b->nsessions].s = s;
-    b->sessions[b->nsessions].dirty = true;
-    b->nsessions++;
+    engine_txn_adopt(&b->txn, contact_id, s);
 }
 
 /* Put a contact's cached session back to a serialised earlier state. */
@@ -82,31 +68,13 @@ static int
 recv_session_restore(struct recv_batch *b, int64_t contact_id, const uint8_t *snap,
                      size_t snap_len)
 {
-    struct session *s = NULL;
-    int rc = session_parse(snap, snap_len, &s);
-
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    for (size_t i = 0; i < b->nsessions; i++) {
-        if (b->sessions[i].contact_id == contact_id) {
-            session_destroy(b->sessions[i].s);
-            b->sessions[i].s = s;
-            return KITH_OK;
-        }
-    }
-    session_destroy(s);
-    return KITH_ESTATE;
+    return engine_txn_restore(&b->txn, contact_id, snap, snap_len);
 }
 
 static void
 recv_session_dirty(struct recv_batch *b, int64_t contact_id)
 {
-    for (size_t i = 0; i < b->nsessions; i++) {
-        if (b->sessions[i].contact_id == contact_id) {
-            b->sessions[i].dirty = true;
-        }
-    }
+    engine_txn_dirty(&b->txn, contact_id);
 }
 
 static void
@@ -126,6 +94,7 @@ recv_owe_receipt(struct recv_batch *b, int64_t contact_id, const struct transpor
         a->contact_id = contact_id;
     }
     a->origin = *o; /* answer on the most recent path */
+    a->via_relay = b->relayed;
     if (a->nids < KITH_GROUP_COMMIT) {
         a->tells[a->nids] =
             (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_TELL_LAST ? tell
@@ -263,8 +232,13 @@ recv_invite_accept(struct engine *e, struct recv_batch *b, const struct transpor
     }
     recv_session_adopt(b, c.id, s);
     s = NULL;
+    /* A circle invite: the new contact also joins the circle (ADD op, welcome, keys). */
+    rc = engine_circle_admit(e, &b->txn, inv.invite_id, c.id);
+    if (rc != KITH_OK) {
+        goto out;
+    }
     recv_owe_ack(b, c.id, o, f->msg_id);
-    b->reload_peers = true;
+    b->txn.reload_peers = true;
     if (e->open_invites > 0) {
         e->open_invites--;
     }
@@ -307,6 +281,17 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     size_t snap_len = 0;
     int rc;
 
+    bool introduced = false;
+
+    if (s == NULL && f->type == FRAME_SESSION_INIT) {
+        /* No session yet: an introduction by a circle admin (our IKdh plays the prekey). */
+        rc = engine_circle_intro_respond(e, &b->txn, p, f);
+        if (rc != KITH_OK) {
+            return rc;
+        }
+        s = recv_session_get(e, b, p->contact_id);
+        introduced = true;
+    }
     if (s == NULL) {
         return KITH_ESTATE;
     }
@@ -318,16 +303,25 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     plain = xmalloc(f->body_len);
     rc = recv_open(s, f, skip, plain, f->body_len, &env);
     if (rc != KITH_OK) {
+        if (introduced) {
+            engine_txn_forget(&b->txn, p->contact_id); /* nothing of it is kept */
+        }
         goto out;
     }
     recv_session_dirty(b, p->contact_id);
-    if (was_waiting || p->pending) {
+    if (introduced) {
+        rc = engine_circle_intro_done(e, &b->txn, p->contact_id);
+        if (rc != KITH_OK) {
+            goto out;
+        }
+    }
+    if (was_waiting || p->pending || introduced) {
         struct store_contact c;
         if (store_contact_by_id(e->st, p->contact_id, &c) == KITH_OK &&
             c.state == STORE_CONTACT_PENDING) {
             c.state = STORE_CONTACT_ACTIVE;
             if (store_contact_update(e->st, &c) == KITH_OK) {
-                b->reload_peers = true;
+                b->txn.reload_peers = true;
                 engine_emit(e, ENGINE_EV_CONTACT, p->name, NULL);
             }
         }
@@ -400,6 +394,9 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         m.text_len = env.payload_len;
         rc = store_msg_add(e->st, &m);
         if (rc == KITH_OK) {
+            rc = engine_retention_stamp(e, p->contact_id, f->msg_id); /* disappearing messages */
+        }
+        if (rc == KITH_OK) {
             rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
         }
         if (rc != KITH_OK) {
@@ -411,6 +408,33 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
                            m.state != STORE_MSG_HELD && verdict.notify);
         break;
     }
+    case ENVELOPE_ENDPOINT:
+    case ENVELOPE_RETENTION:
+        /* Control frames (core/engine_update.c, engine_retention.c): applied here, never
+         * held, acknowledged like a boundary notice. */
+        rc = env.type == ENVELOPE_ENDPOINT
+                 ? engine_endpoint_receive(e, p, &env, &b->txn.reload_peers)
+                 : engine_retention_receive(e, p, &env);
+        if (rc == KITH_OK) {
+            rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+        }
+        if (rc == KITH_OK) {
+            recv_owe_ack(b, p->contact_id, o, f->msg_id);
+        }
+        break;
+    case ENVELOPE_CIRCLE_OP:
+    case ENVELOPE_SENDER_KEY:
+    case ENVELOPE_CIRCLE_WELCOME:
+    case ENVELOPE_CIRCLE_JOIN:
+        /* Circle state over the 1:1 channel: applied in this transaction, acknowledged. */
+        rc = engine_circle_recv_env(e, &b->txn, p, &env);
+        if (rc == KITH_OK) {
+            rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+        }
+        if (rc == KITH_OK) {
+            recv_owe_ack(b, p->contact_id, o, f->msg_id);
+        }
+        break;
     default:
         /* Known but not for this path (a card after the handshake): take it, ack it. */
         rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
@@ -427,6 +451,72 @@ out:
         free(snap);
     }
     return rc;
+}
+
+static void
+recv_note_done(struct recv_batch *b, const uint8_t msg_id[16])
+{
+    struct recv_done *d = NULL;
+
+    if (!b->relayed) {
+        return;
+    }
+    for (size_t i = 0; i < b->ndones; i++) {
+        if (memcmp(b->dones[i].hop, b->hop, 16) == 0) {
+            d = &b->dones[i];
+        }
+    }
+    if (d == NULL && b->ndones < KITH_GROUP_COMMIT) {
+        d = &b->dones[b->ndones++];
+        memset(d, 0, sizeof *d);
+        memcpy(d->hop, b->hop, 16);
+    }
+    if (d != NULL && d->nids < KITH_GROUP_COMMIT) {
+        memcpy(d->ids[d->nids++], msg_id, 16);
+    }
+}
+
+static void recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in);
+
+/* A RELAY frame: for us (unwrap and handle the inner frame as from its origin), or for someone
+ * else (carry it for them). */
+static int
+recv_relay(struct engine *e, struct recv_batch *b, const struct engine_inframe *in,
+           struct engine_peer *hop, const struct frame *f)
+{
+    struct relay_body r;
+    struct engine_peer *origin;
+    struct engine_inframe inner;
+    int rc;
+
+    if (memcmp(f->route, e->member_id, sizeof e->member_id) != 0) {
+        return engine_relay_recv(e, hop, f);
+    }
+    rc = relay_body_decode(f, &r);
+    if (rc != KITH_OK || b->relayed) {
+        return KITH_EMALFORMED; /* no relays inside relays */
+    }
+    origin = engine_peer_by_member(e, r.origin);
+    if (origin == NULL) {
+        return KITH_ENOTFOUND;
+    }
+    if (r.frame.type == FRAME_RELAY_DONE) {
+        return KITH_EMALFORMED; /* RELAY_DONE goes hop by hop only */
+    }
+    memset(&inner, 0, sizeof inner);
+    inner.origin = in->origin;
+    inner.origin.kind = TRANSPORT_CONTACT;
+    memcpy(inner.origin.peer_id, r.origin, 16);
+    inner.buf = (uint8_t *)r.inner;
+    inner.len = r.inner_len;
+    b->relayed = true;
+    memcpy(b->hop, hop->member_id, 16);
+    recv_one(e, b, &inner);
+    if (store_seen_has(e->st, r.frame.msg_id)) {
+        recv_note_done(b, r.frame.msg_id); /* held now (or before): the hop may forget it */
+    }
+    b->relayed = false;
+    return KITH_OK;
 }
 
 static void
@@ -451,12 +541,41 @@ recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in
         e->rejected++;
         return;
     }
-    if (memcmp(f.route, e->member_id, sizeof e->member_id) != 0) {
-        e->rejected++; /* relaying for circle members arrives with issue 4 */
-        return;
-    }
     if (p != NULL && p->blocked) {
         return; /* frames that still arrive from a blocked contact: dropped, not counted */
+    }
+    /* Circle traffic is routed by circle id; relays by their final recipient. */
+    switch (f.type) {
+    case FRAME_CIRCLE_MSG:
+        rc = p != NULL ? engine_circle_recv_frame(e, &b->txn, p, &f, in->buf, in->len)
+                       : KITH_ESTATE;
+        if (rc != KITH_OK) {
+            e->rejected++;
+        }
+        return;
+    case FRAME_SYNC_HAVE:
+        if (p != NULL && !b->relayed) {
+            engine_sync_recv_have(e, p, &f);
+        }
+        return;
+    case FRAME_RELAY:
+        rc = p != NULL ? recv_relay(e, b, in, p, &f) : KITH_ESTATE;
+        if (rc != KITH_OK) {
+            e->rejected++;
+        }
+        return;
+    default:
+        break;
+    }
+    if (memcmp(f.route, e->member_id, sizeof e->member_id) != 0) {
+        e->rejected++; /* a 1:1 frame for someone else arrives inside a RELAY, never bare */
+        return;
+    }
+    if (f.type == FRAME_RELAY_DONE) {
+        if (p != NULL && !b->relayed) {
+            engine_relay_done_recv(e, p, &f);
+        }
+        return;
     }
     if (store_seen_has(e->st, f.msg_id)) {
         if (p != NULL) {
@@ -473,7 +592,7 @@ recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in
         rc = p != NULL ? recv_session_frame(e, b, p, o, &f) : KITH_ESTATE;
         break;
     default:
-        rc = KITH_EMALFORMED; /* circle and sync frames arrive with issue 4 */
+        rc = KITH_EMALFORMED; /* SYNC_WANT and RELAY_RECEIPT are not used by kith-v1 */
         break;
     }
     if (rc != KITH_OK) {
@@ -563,13 +682,34 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
 static void
 recv_batch_free(struct recv_batch *b)
 {
-    for (size_t i = 0; i < b->nsessions; i++) {
-        session_destroy(b->sessions[i].s);
-    }
+    engine_txn_fini(&b->txn);
     for (size_t i = 0; i < b->nacks; i++) {
         free(b->acks[i].frame);
     }
     free(b);
+}
+
+/* Tell each hop which relayed frames are now ours (after COMMIT). */
+static void
+recv_send_dones(struct engine *e, struct recv_batch *b)
+{
+    for (size_t i = 0; i < b->ndones; i++) {
+        struct recv_done *d = &b->dones[i];
+        uint8_t wire[FRAME_HEADER_BYTES + KITH_GROUP_COMMIT * 16];
+        struct frame f;
+        size_t len = 0;
+
+        memset(&f, 0, sizeof f);
+        f.type = FRAME_RELAY_DONE;
+        randombytes_buf(f.msg_id, 16);
+        memcpy(f.route, d->hop, 16);
+        f.expires_at = (uint32_t)(engine_now_ms() / 1000 + 3600);
+        f.body = d->ids[0];
+        f.body_len = (uint32_t)(d->nids * 16);
+        if (frame_encode(&f, wire, sizeof wire, &len) == KITH_OK) {
+            KITH_IGNORE(transport_send(e->tp, d->hop, wire, len));
+        }
+    }
 }
 
 void
@@ -578,6 +718,7 @@ engine_process_batch(struct engine *e)
     struct recv_batch *b = xcalloc(1, sizeof *b);
     int rc;
 
+    engine_txn_init(&b->txn);
     /* Relaxed first: a batch of acknowledgements only needs no fsync. When we owe
      * ACKs, store_sync below makes the commit durable before any ACK leaves. */
     rc = store_begin_relaxed(e->st);
@@ -589,25 +730,25 @@ engine_process_batch(struct engine *e)
         engine_crash_point("recv.after_decrypt");
     }
     recv_seal_acks(e, b);
-    for (size_t i = 0; i < b->nsessions && rc == KITH_OK; i++) {
-        if (b->sessions[i].dirty) {
-            rc = store_session_save(e->st, b->sessions[i].contact_id, b->sessions[i].s);
-        }
-    }
+    rc = engine_txn_save(e, &b->txn);
     engine_crash_point("recv.before_commit");
     if (rc == KITH_OK) {
         rc = store_commit(e->st);
     }
-    if (rc == KITH_OK && b->nacks > 0) {
+    if (rc == KITH_OK && (b->nacks > 0 || b->ndones > 0 || b->txn.sealed)) {
         rc = store_sync(e->st);
     }
     if (rc != KITH_OK) {
         store_rollback(e->st);
+        KITH_IGNORE(engine_circles_reload(e)); /* memory may have run ahead of the store */
         goto out;
     }
     engine_crash_point("recv.after_commit");
-    if (b->reload_peers) {
+    if (b->txn.reload_peers) {
         KITH_IGNORE(engine_reload_peers(e)); /* the store is right; memory catches up later */
+    }
+    if (b->txn.reload_circles) {
+        KITH_IGNORE(engine_circles_reload(e));
     }
     for (size_t i = 0; i < b->nacks; i++) {
         struct recv_ack *a = &b->acks[i];
@@ -615,11 +756,19 @@ engine_process_batch(struct engine *e)
         if (a->frame == NULL) {
             continue;
         }
-        /* Answer on the path the frame came by; else any live path. */
-        if (transport_reply(e->tp, &a->origin, a->frame, a->frame_len) != KITH_OK && p != NULL) {
-            KITH_IGNORE(transport_send(e->tp, p->member_id, a->frame, a->frame_len));
+        /* Answer on the path the frame came by; else any live path; else through a relay. */
+        if (!a->via_relay && transport_reply(e->tp, &a->origin, a->frame, a->frame_len) == KITH_OK) {
+            engine_crash_point("ack.after_send");
+            continue;
+        }
+        if (p != NULL && transport_send(e->tp, p->member_id, a->frame, a->frame_len) != KITH_OK) {
+            engine_relay_offer(e, p, a->frame, a->frame_len);
         }
         engine_crash_point("ack.after_send");
+    }
+    recv_send_dones(e, b);
+    if (b->txn.sealed) {
+        engine_flush(e, 0); /* circle ops, keys and welcomes sealed in this batch */
     }
 out:
     for (size_t i = 0; i < e->nbatch; i++) {

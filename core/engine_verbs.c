@@ -26,6 +26,7 @@
 #include "core/session.h"
 #include "proto/frame.h"
 #include "proto/invite.h"
+#include "core/engine_circle_impl.h"
 
 /* ---- sending ---- */
 
@@ -122,7 +123,11 @@ engine_flush(struct engine *e, int64_t contact_id)
                 engine_emit(e, ENGINE_EV_STATE, p->name, r->msg_id);
             }
         } else {
-            /* No live path: the peer coming up wakes these rows at once. */
+            /* No live path: the peer coming up wakes these rows at once. Meanwhile members
+             * of a circle we share with them may carry it (store-and-forward). */
+            if (p != NULL) {
+                engine_relay_offer(e, p, r->frame, r->frame_len);
+            }
             if (!skip && nblocked < 64) {
                 blocked[nblocked++] = r->contact_id;
             }
@@ -215,6 +220,9 @@ engine_seal_locked(struct engine *e, const struct store_contact *c, struct sessi
         m->ts_ms = now;
         m->state = STORE_MSG_QUEUED;
         rc = store_msg_add(e->st, m);
+        if (rc == KITH_OK) {
+            rc = engine_retention_stamp(e, c->id, msg_id); /* disappearing messages */
+        }
         if (rc != KITH_OK) {
             goto out;
         }
@@ -307,7 +315,17 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             return rc;
         }
     }
-    rc = target[0] == '#' ? KITH_ENOTFOUND : store_contact_by_name(e->st, target, &c);
+    if (target[0] == '#') {
+        char id[ENGINE_ID_HEX];
+        for (size_t i = 0; i < n; i++) {
+            rc = engine_circle_send_text(e, target, texts[i], id);
+            if (rc != KITH_OK) {
+                return rc;
+            }
+        }
+        return KITH_OK;
+    }
+    rc = store_contact_by_name(e->st, target, &c);
     if (rc != KITH_OK) {
         return rc;
     }
@@ -360,7 +378,7 @@ engine_send(struct engine *e, const char *target, const char *text, unsigned fla
         return rc;
     }
     if (target[0] == '#') {
-        return KITH_ENOTFOUND; /* circles arrive with issue 4 */
+        return engine_circle_send_text(e, target, text, id_out); /* core/engine_circle_msg.c */
     }
     rc = store_contact_by_name(e->st, target, &c);
     if (rc != KITH_OK) {
@@ -392,6 +410,13 @@ engine_own_card(struct engine *e, struct contact_card *card)
 int
 engine_invite(struct engine *e, uint32_t ttl_s, char code[ENGINE_INVITE_BUF])
 {
+    return engine_invite_for(e, ttl_s, NULL, code);
+}
+
+int
+engine_invite_for(struct engine *e, uint32_t ttl_s, const uint8_t *circle_id,
+                  char code[ENGINE_INVITE_BUF])
+{
     struct store_invite si;
     struct invite inv;
     uint32_t now = (uint32_t)(engine_now_ms() / 1000);
@@ -421,6 +446,10 @@ engine_invite(struct engine *e, uint32_t ttl_s, char code[ENGINE_INVITE_BUF])
     inv.invite_id = si.invite_id;
     memcpy(inv.secret, si.secret, 32);
     inv.expires_at = si.expires_at;
+    if (circle_id != NULL) {
+        inv.flags = INVITE_FLAG_CIRCLE;
+        memcpy(inv.circle_id, circle_id, 16);
+    }
     snprintf(inv.name, sizeof inv.name, "%s", e->name);
     if (frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
         snprintf(inv.endpoints[0], sizeof inv.endpoints[0], "%s", e->listen);
@@ -429,6 +458,9 @@ engine_invite(struct engine *e, uint32_t ttl_s, char code[ENGINE_INVITE_BUF])
     rc = invite_encode(&inv, e->id, code, ENGINE_INVITE_BUF);
     if (rc == KITH_OK) {
         rc = store_invite_add(e->st, &si);
+    }
+    if (rc == KITH_OK && circle_id != NULL) {
+        rc = store_invite_set_circle(e->st, si.invite_id, circle_id);
     }
     if (rc == KITH_OK) {
         e->open_invites++;
@@ -464,6 +496,13 @@ engine_accept(struct engine *e, const char *code, const char *as_name,
     if (memcmp(inv.from.ik, identity_public(e->id)->ik, 32) == 0) {
         rc = KITH_EINVAL; /* our own invite */
         goto out;
+    }
+    if (inv.flags & INVITE_FLAG_CIRCLE) {
+        /* core/engine_circle_recv.c: KITH_EAGAIN means "now accept it as a contact too". */
+        rc = engine_circle_accept(e, &inv, name_out);
+        if (rc != KITH_EAGAIN) {
+            goto out;
+        }
     }
     memset(&c, 0, sizeof c);
     snprintf(c.name, sizeof c.name, "%s", as_name != NULL ? as_name : inv.name);
@@ -555,6 +594,9 @@ engine_fill_contact(struct engine *e, const struct store_contact *sc, struct eng
     c->pending = sc->state == STORE_CONTACT_PENDING;
     c->trust = sc->trust;
     engine_boundary_names(e, sc->id, c->boundaries, sizeof c->boundaries);
+    for (uint8_t i = 0; i < sc->n_endpoints && i < 4; i++) {
+        snprintf(c->endpoints[c->n_endpoints++], sizeof c->endpoints[0], "%s", sc->endpoints[i]);
+    }
 }
 
 int
@@ -647,6 +689,9 @@ engine_history(struct engine *e, const char *target, size_t limit, uint64_t befo
 
     *out = NULL;
     *n = 0;
+    if (target[0] == '#') {
+        return engine_circle_history(e, target, limit, before_lamport, out, n);
+    }
     rc = store_contact_by_name(e->st, target, &c);
     if (rc != KITH_OK) {
         return rc;
@@ -668,6 +713,7 @@ engine_history(struct engine *e, const char *target, size_t limit, uint64_t befo
         m->state = engine_state_name(ms[i].state);
         m->release_at = ms[i].release_at;
         engine_boundary_describe(&ms[i], m);
+        m->delete_at = engine_retention_delete_at(e, ms[i].msg_id);
     }
     *n = count;
     store_msgs_free(ms, count);
@@ -716,6 +762,8 @@ engine_msg_state(struct engine *e, const char *id_hex, const char **state)
     if (rc == KITH_OK) {
         *state = engine_state_name(m.state);
         store_msg_free(&m);
+    } else if (rc == KITH_ENOTFOUND) {
+        rc = engine_circle_msg_state(e, id, state); /* a circle message */
     }
     return rc;
 }

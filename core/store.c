@@ -36,9 +36,12 @@ _Static_assert(IDENTITY_PUBLIC_BYTES == 32 + 32 + 64 + 32 + 4 + 64, "public bund
 _Static_assert(STORE_ENDPOINT_MAX < 256 && STORE_ENDPOINTS_MAX < 256, "endpoint lengths fit u8");
 
 static const char *const store_table_name[STORE_T_COUNT] = {
-    [STORE_T_IDENTITY] = "identity", [STORE_T_SETTING] = "setting", [STORE_T_CONTACT] = "contact",
-    [STORE_T_INVITE] = "invite",     [STORE_T_SESSION] = "session", [STORE_T_MSG] = "msg",
-    [STORE_T_OUTBOX] = "outbox",
+    [STORE_T_IDENTITY] = "identity", [STORE_T_SETTING] = "setting",
+    [STORE_T_CONTACT] = "contact",   [STORE_T_INVITE] = "invite",
+    [STORE_T_SESSION] = "session",   [STORE_T_MSG] = "msg",
+    [STORE_T_OUTBOX] = "outbox",     [STORE_T_CIRCLE] = "circle",
+    [STORE_T_CHAIN] = "circle_key",  [STORE_T_CFRAME] = "circle_frame",
+    [STORE_T_CMSG] = "cmsg",         [STORE_T_RELAY] = "relay",
 };
 
 struct store_keys {
@@ -52,6 +55,9 @@ struct store_keys {
     "msg_id, contact_id, outgoing, lamport, sender_seq, ts_ms, state, release_at, flags, body, " \
     "visible_at, reason, digest, tell, tell_at"
 #define OUTBOX_COLS "msg_id, contact_id, attempts, next_at_ms, frame"
+#define CIRCLE_COLS "id, circle_id, state, created_at, name"
+#define CMSG_COLS   "msg_id, circle, outgoing, epoch, seq, lamport, ts_ms, kind, state, body, recv_ms"
+#define CKEY_WHERE  "circle = ?1 AND epoch = ?2 AND sender_idx = ?3"
 
 static const char *const store_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -129,6 +135,62 @@ static const char *const store_sql[S_COUNT] = {
     [S_MSG_RELEASE] = "UPDATE msg SET state = ?2, reason = ?3, release_at = ?4, visible_at = ?5, "
                       "digest = ?6 WHERE msg_id = ?1",
     [S_MSG_TELL] = "UPDATE msg SET tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
+    /* circles (store_circle.c, store_relay.c) */
+    [S_CIRCLE_ADD] = "INSERT INTO circle(id, circle_id, name_idx, state, created_at, name, ops, "
+                     "own_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",
+    [S_CIRCLE_BY_NAME] = "SELECT " CIRCLE_COLS " FROM circle WHERE name_idx = ?1",
+    [S_CIRCLE_BY_CID] = "SELECT " CIRCLE_COLS " FROM circle WHERE circle_id = ?1",
+    [S_CIRCLE_ALL] = "SELECT " CIRCLE_COLS " FROM circle",
+    [S_CIRCLE_STATE] = "UPDATE circle SET state = ?2 WHERE id = ?1",
+    [S_CIRCLE_RENAME] = "UPDATE circle SET name_idx = ?2, name = ?3 WHERE id = ?1",
+    [S_CIRCLE_OPS_GET] = "SELECT ops FROM circle WHERE id = ?1",
+    [S_CIRCLE_OPS_SET] = "UPDATE circle SET ops = ?2 WHERE id = ?1",
+    [S_CIRCLE_KEY_GET] = "SELECT own_key FROM circle WHERE id = ?1",
+    [S_CIRCLE_KEY_SET] = "UPDATE circle SET own_key = ?2 WHERE id = ?1",
+    [S_CHAIN_PUT] = "INSERT INTO circle_key(circle, epoch, sender_idx, gen, created_at, state) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(circle, epoch, sender_idx, gen) "
+                    "DO UPDATE SET created_at = excluded.created_at, state = excluded.state",
+    [S_CHAIN_GET] = "SELECT state FROM circle_key WHERE " CKEY_WHERE " AND gen = ?4",
+    [S_CHAIN_PURGE] = "DELETE FROM circle_key WHERE circle = ?1 AND (epoch < ?2 OR "
+                      "created_at < ?3)",
+    [S_CMSG_ADD] = "INSERT INTO cmsg(" CMSG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                   "?10, ?11)",
+    [S_CMSG_GET] = "SELECT " CMSG_COLS " FROM cmsg WHERE msg_id = ?1",
+    [S_CMSG_LOG] = "SELECT " CMSG_COLS " FROM (SELECT " CMSG_COLS " FROM cmsg WHERE circle = ?1 "
+                   "AND lamport < ?2 ORDER BY lamport DESC, msg_id DESC LIMIT ?3) "
+                   "ORDER BY lamport, msg_id",
+    [S_CMSG_STATE] = "UPDATE cmsg SET state = ?2 WHERE msg_id = ?1",
+    [S_CMSG_DELIVERED] = "UPDATE cmsg SET state = 2 WHERE circle = ?1 AND outgoing = 1 AND "
+                         "epoch = ?2 AND seq <= ?3 AND state < 2",
+    [S_INV_CIRCLE_SET] = "UPDATE invite SET circle_id = ?2 WHERE invite_id = ?1",
+    [S_INV_CIRCLE_GET] = "SELECT circle_id FROM invite WHERE invite_id = ?1",
+    [S_CFRAME_ADD] = "INSERT INTO circle_frame(circle, epoch, sender_idx, seq, msg_id, verified, "
+                     "expires_at, frame) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_CFRAME_HAS] = "SELECT 1 FROM circle_frame WHERE " CKEY_WHERE " AND seq = ?4",
+    [S_CFRAME_VERIFIED] = "UPDATE circle_frame SET verified = 1 WHERE msg_id = ?1",
+    [S_CFRAME_RANGE] =
+        "SELECT seq, msg_id, verified, expires_at, frame FROM circle_frame WHERE " CKEY_WHERE
+        " AND seq > ?4 AND NOT (?5 = 1 AND verified = 0) AND "
+        "NOT (?6 = 0 AND verified = 1) ORDER BY seq LIMIT ?7",
+    /* Seqs of one (epoch, sender) are distinct and >= 1, so seq - rank never decreases and
+     * the rows with seq = rank are exactly 1..hwm: one ordered pass, no self-join. */
+    [S_CFRAME_HWMS] = "SELECT epoch, sender_idx, sum(seq = rn) FROM (SELECT epoch, sender_idx, "
+                      "seq, row_number() OVER (PARTITION BY epoch, sender_idx ORDER BY seq) AS rn "
+                      "FROM circle_frame WHERE circle = ?1 AND epoch >= ?2) "
+                      "GROUP BY epoch, sender_idx",
+    [S_CFRAME_EXPIRE] = "DELETE FROM circle_frame WHERE expires_at <= ?1",
+    [S_CHAVE_SET] = "INSERT INTO circle_have(circle, member_idx, epoch, sender_idx, hwm) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(circle, member_idx, epoch, "
+                    "sender_idx) DO UPDATE SET hwm = max(hwm, excluded.hwm)",
+    [S_CHAVE_GET] = "SELECT hwm FROM circle_have WHERE circle = ?1 AND member_idx = ?2 AND "
+                    "epoch = ?3 AND sender_idx = ?4",
+    [S_RELAY_ADD] = "INSERT INTO relay(msg_id, route_idx, expires_at, created_at, frame) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_RELAY_FOR] = "SELECT msg_id, expires_at, frame FROM relay WHERE route_idx = ?1 "
+                    "ORDER BY seq LIMIT ?2",
+    [S_RELAY_COUNT] = "SELECT count(*) FROM relay WHERE route_idx = ?1",
+    [S_RELAY_REMOVE] = "DELETE FROM relay WHERE msg_id = ?1",
+    [S_RELAY_EXPIRE] = "DELETE FROM relay WHERE expires_at <= ?1",
 };
 
 /* Migration i takes the schema from version i to i + 1 (constant SQL only). */
@@ -196,14 +258,23 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     " REFERENCES circle(id) ON DELETE CASCADE, outgoing INTEGER NOT NULL,"
     " epoch INTEGER NOT NULL, seq INTEGER NOT NULL, lamport INTEGER NOT NULL,"
     " ts_ms INTEGER NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
-    " body BLOB NOT NULL);"
+    " body BLOB NOT NULL, recv_ms INTEGER NOT NULL DEFAULT 0);"
     "CREATE INDEX cmsg_log ON cmsg(circle, lamport, msg_id);"
     "CREATE INDEX cmsg_mine ON cmsg(circle, outgoing, epoch, seq);"
-    "CREATE TABLE relay(msg_id BLOB PRIMARY KEY, route_idx BLOB NOT NULL,"
-    " expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, frame BLOB NOT NULL)"
-    " WITHOUT ROWID;"
-    "CREATE INDEX relay_route ON relay(route_idx);"
+    "CREATE TABLE relay(seq INTEGER PRIMARY KEY, msg_id BLOB NOT NULL UNIQUE,"
+    " route_idx BLOB NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+    " frame BLOB NOT NULL);"
+    "CREATE INDEX relay_route ON relay(route_idx, seq);"
+    "CREATE INDEX relay_expiry ON relay(expires_at);"
     "ALTER TABLE invite ADD COLUMN circle_id BLOB;",
+    /* 3: disappearing messages and moving addresses (core/store_retention.c). delete_at (unix
+     * seconds, 0 = kept) and the retention in force stay clear, as timestamps do; the
+     * agreement state (proposals) is sealed. endpoint_seq: the last endpoint record applied. */
+    "ALTER TABLE msg ADD COLUMN delete_at INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX msg_delete ON msg(delete_at) WHERE delete_at > 0;"
+    "CREATE TABLE contact_pref(contact_id INTEGER PRIMARY KEY REFERENCES contact(id)"
+    " ON DELETE CASCADE, retention_s INTEGER NOT NULL DEFAULT 0,"
+    " endpoint_seq INTEGER NOT NULL DEFAULT 0, retention BLOB);",
 };
 
 /* ---- small helpers ---- */

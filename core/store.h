@@ -429,7 +429,8 @@ struct store_cmsg {
     uint32_t epoch;
     uint64_t seq;
     uint64_t lamport;
-    int64_t ts_ms;
+    int64_t ts_ms;   /* the sender's clock */
+    int64_t recv_ms; /* ours: when it was committed here (when sent, for our own) */
     int kind;
     int state; /* enum store_msg_state: QUEUED/SENT/DELIVERED for ours, RECEIVED for theirs */
     uint8_t *payload; /* malloc'd in results, NUL after it */
@@ -446,7 +447,8 @@ KITH_NODISCARD int store_cmsg_set_state(struct store *st, const uint8_t msg_id[1
  * *changed counts them. */
 KITH_NODISCARD int store_cmsg_delivered_upto(struct store *st, int64_t circle, uint32_t epoch,
                                              uint64_t upto, size_t *changed);
-void store_cmsgs_free(struct store_cmsg *m, size_t n);
+void store_cmsgs_free(struct store_cmsg *m, size_t n); /* frees the array too */
+void store_cmsg_clear(struct store_cmsg *m); /* one result of store_cmsg_get; NULL-safe */
 
 /* 1:1 frames we carry for someone else (store-and-forward), sealed; route is the recipient's
  * member id (kept as a keyed hash). add: KITH_EEXISTS when msg_id is held. */
@@ -474,5 +476,36 @@ KITH_NODISCARD int store_invite_set_circle(struct store *st, uint32_t invite_id,
                                            const uint8_t circle_id[16]);
 KITH_NODISCARD int store_invite_get_circle(struct store *st, uint32_t invite_id,
                                            uint8_t circle_id[16]);
+
+/* Disappearing messages and moving addresses (core/store_retention.c; schema 3). */
+/* The retention agreement of one contact: seconds in force (stored clear, for stamping
+ * messages) and the agreement state (core/retention.h bytes, opaque here, sealed). get copies
+ * the state into buf (cap bytes): KITH_ENOTFOUND when none is stored, KITH_ETOOBIG when it
+ * does not fit. */
+#define STORE_RETENTION_MAX 1024
+KITH_NODISCARD int store_retention_put(struct store *st, int64_t contact_id, uint32_t seconds,
+                                       const uint8_t *state, size_t len);
+KITH_NODISCARD int store_retention_get(struct store *st, int64_t contact_id, uint8_t *buf,
+                                       size_t cap, size_t *len);
+/* The seconds in force for a contact: 0 when none was agreed. */
+KITH_NODISCARD int store_retention_seconds(struct store *st, int64_t contact_id,
+                                           uint32_t *seconds);
+/* The seq of the last endpoint record applied from a contact (0: none) and its update. */
+KITH_NODISCARD int store_endpoint_seq_get(struct store *st, int64_t contact_id, uint64_t *seq);
+KITH_NODISCARD int store_endpoint_seq_set(struct store *st, int64_t contact_id, uint64_t seq);
+/* When a message disappears (unix seconds; 0 = kept). set: KITH_ENOTFOUND for no such
+ * message. get: *at 0 when it is kept. */
+KITH_NODISCARD int store_msg_set_delete_at(struct store *st, const uint8_t msg_id[16],
+                                           int64_t at);
+KITH_NODISCARD int store_msg_delete_at(struct store *st, const uint8_t msg_id[16], int64_t *at);
+/* The earliest delete_at of a message that may go (none still waits in the outbox);
+ * KITH_ENOTFOUND when none. */
+KITH_NODISCARD int store_msg_next_delete(struct store *st, int64_t *at);
+/* Delete the messages whose delete_at <= now_s, except those still in the outbox (they go
+ * once delivered or expired); *deleted counts them. */
+KITH_NODISCARD int store_msg_delete_due(struct store *st, int64_t now_s, size_t *deleted);
+/* Copy the WAL into the database and truncate it (after deletes, so removed content leaves
+ * the -wal file too). KITH_ESTATE inside a transaction; KITH_EBUSY when a reader holds it. */
+KITH_NODISCARD int store_checkpoint(struct store *st);
 
 #endif

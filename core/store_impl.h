@@ -14,7 +14,7 @@
 #include "core/kcrypt.h"
 
 #define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
-#define STORE_SCHEMA_VERSION  2
+#define STORE_SCHEMA_VERSION  3
 /* Bound into every sealed value's AD. Fixed for kith-v1: migrations add tables and columns
  * without re-sealing what is stored. */
 #define STORE_SEAL_VERSION    1
@@ -42,6 +42,12 @@ enum store_table {
     STORE_T_SESSION,
     STORE_T_MSG,
     STORE_T_OUTBOX,
+    /* circles (store_circle.c, store_relay.c) */
+    STORE_T_CIRCLE,
+    STORE_T_CHAIN,
+    STORE_T_CFRAME,
+    STORE_T_CMSG,
+    STORE_T_RELAY,
     STORE_T_COUNT,
 };
 
@@ -50,7 +56,10 @@ enum store_idx {
     STORE_IDX_NAME = 'n',
     STORE_IDX_MEMBER = 'm',
     STORE_IDX_SETTING = 's',
-    STORE_IDX_EK = 'e'
+    STORE_IDX_EK = 'e',
+    STORE_IDX_CIRCLE_NAME = 'c',   /* over the name's STORE_IDX_NAME hash */
+    STORE_IDX_CIRCLE_MEMBER = 'k', /* over circle row id || member id */
+    STORE_IDX_ROUTE = 'r',         /* relay routes */
 };
 
 enum store_stmt {
@@ -104,6 +113,40 @@ enum store_stmt {
     S_MSG_NEXT_RELEASE,
     S_MSG_RELEASE,
     S_MSG_TELL,
+    /* circles (store_circle.c, store_relay.c) */
+    S_CIRCLE_ADD,
+    S_CIRCLE_BY_NAME,
+    S_CIRCLE_BY_CID,
+    S_CIRCLE_ALL,
+    S_CIRCLE_STATE,
+    S_CIRCLE_RENAME,
+    S_CIRCLE_OPS_GET,
+    S_CIRCLE_OPS_SET,
+    S_CIRCLE_KEY_GET,
+    S_CIRCLE_KEY_SET,
+    S_CHAIN_PUT,
+    S_CHAIN_GET,
+    S_CHAIN_PURGE,
+    S_CMSG_ADD,
+    S_CMSG_GET,
+    S_CMSG_LOG,
+    S_CMSG_STATE,
+    S_CMSG_DELIVERED,
+    S_INV_CIRCLE_SET,
+    S_INV_CIRCLE_GET,
+    S_CFRAME_ADD,
+    S_CFRAME_HAS,
+    S_CFRAME_VERIFIED,
+    S_CFRAME_RANGE,
+    S_CFRAME_HWMS,
+    S_CFRAME_EXPIRE,
+    S_CHAVE_SET,
+    S_CHAVE_GET,
+    S_RELAY_ADD,
+    S_RELAY_FOR,
+    S_RELAY_COUNT,
+    S_RELAY_REMOVE,
+    S_RELAY_EXPIRE,
     S_COUNT,
 };
 
@@ -156,5 +199,12 @@ int store_unseal_padded(const struct store *st, enum store_table t, const char *
 /* An internal savepoint around multi-statement operations (nests inside store_begin). */
 int store_op_begin(struct store *st);
 int store_op_end(struct store *st, int rc);
+
+/* ---- helpers defined in store_circle.c ---- */
+
+/* A member's (or sender's) keyed hash within one circle: HMAC(idx_key, tag || circle row id ||
+ * member id), so the same person is not linkable across circles or to their contact row. */
+void store_circle_member_index(const struct store *st, int64_t circle, const uint8_t member[16],
+                               uint8_t out[32]);
 
 #endif

@@ -5,6 +5,9 @@
  * distribution, check-ins, support signals). Pure: no I/O, no allocation;
  * decoders point into the caller's buffer and reject anything malformed,
  * non-canonical or oversized. Signing and encryption live in core/circle.
+ * Every decoder returns KITH_OK or KITH_EMALFORMED and resets its output on
+ * failure; every encoder returns KITH_OK, KITH_EINVAL (a value its decoder
+ * would reject) or KITH_ETOOBIG (out is NULL or cap too small).
  */
 #ifndef KITH_PROTO_CIRCLE_H
 #define KITH_PROTO_CIRCLE_H
@@ -89,7 +92,7 @@ KITH_NODISCARD int relay_done_decode(const uint8_t *in, size_t len, size_t *n);
 /* ENVELOPE_SENDER_KEY payload (sent over each 1:1 session to every member of the epoch):
  *   16 circle_id | u32 epoch_no | 16 epoch_id | u32 gen | 32 ck0 | u32 start_index |
  *   32 sigk_pub | u32 created_at */
-#define CIRCLE_SKD_BYTES 108
+#define CIRCLE_SKD_BYTES 112
 struct circle_skd {
     uint8_t circle_id[16];
     uint32_t epoch_no;
@@ -106,6 +109,8 @@ KITH_NODISCARD int circle_skd_decode(const uint8_t *in, size_t len, struct circl
 /* ENVELOPE_CIRCLE_OP payload: u16 op_len | op (1..CIRCLE_OP_MAX) | 32 intro secret.
  * ENVELOPE_CIRCLE_WELCOME payload: 32 intro secret | op log (1..CIRCLE_LOG_MAX).
  * ENVELOPE_CIRCLE_JOIN payload: u32 invite_id | 32 invite secret. */
+#define CIRCLE_SECRET_BYTES 32 /* intro and invite secrets */
+#define CIRCLE_JOIN_BYTES 36
 #define CIRCLE_OP_MAX 1024
 #define CIRCLE_LOG_MAX 57000
 KITH_NODISCARD int circle_op_payload_decode(const uint8_t *in, size_t len, const uint8_t **op,

@@ -11,7 +11,10 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/limits.h"
+#include "proto/circle.h"
 
 _Static_assert(FRAME_HEADER_BYTES == 4 + 2 * FRAME_ID_BYTES + 4 + 4, "frame header layout");
 _Static_assert(FRAME_AD_BYTES == FRAME_HEADER_BYTES - 4, "AD is the header without body_len");
@@ -73,7 +76,7 @@ frame_get_u64(const uint8_t *p)
 static bool
 frame_type_known(uint8_t type)
 {
-    return type >= FRAME_SESSION_INIT && type <= FRAME_RELAY_DONE;
+    return type >= FRAME_SESSION_INIT && type <= FRAME_RELAY;
 }
 
 /* ---- outer frame ---- */
@@ -152,6 +155,54 @@ envelope_size(size_t payload_len)
     return (raw + ENVELOPE_PAD - 1) / ENVELOPE_PAD * ENVELOPE_PAD;
 }
 
+/* The circle payloads (proto/circle.h): KITH_OK, KITH_ETOOBIG (a welcome over
+ * its limit) or KITH_EMALFORMED. */
+static int
+envelope_check_circle_payload(uint8_t type, const uint8_t *payload, size_t len)
+{
+    union {
+        struct circle_skd skd;
+        struct checkin checkin;
+        struct support_signal support;
+        struct support_reply reply;
+    } u;
+    const uint8_t *op;
+    const uint8_t *intro;
+    size_t op_len;
+    int rc;
+
+    switch (type) {
+    case ENVELOPE_CIRCLE_OP:
+        rc = circle_op_payload_decode(payload, len, &op, &op_len, &intro);
+        break;
+    case ENVELOPE_SENDER_KEY:
+        rc = circle_skd_decode(payload, len, &u.skd);
+        sodium_memzero(&u.skd, sizeof u.skd); /* ck0 is a secret */
+        break;
+    case ENVELOPE_CIRCLE_WELCOME:
+        if (len > CIRCLE_SECRET_BYTES + (size_t)CIRCLE_LOG_MAX) {
+            return KITH_ETOOBIG;
+        }
+        rc = len > CIRCLE_SECRET_BYTES ? KITH_OK : KITH_EMALFORMED;
+        break;
+    case ENVELOPE_CIRCLE_JOIN:
+        rc = len == CIRCLE_JOIN_BYTES ? KITH_OK : KITH_EMALFORMED;
+        break;
+    case ENVELOPE_CHECKIN:
+        rc = checkin_decode(payload, len, &u.checkin);
+        break;
+    case ENVELOPE_SUPPORT:
+        rc = support_decode(payload, len, &u.support);
+        break;
+    case ENVELOPE_SUPPORT_REPLY:
+        rc = support_reply_decode(payload, len, &u.reply);
+        break;
+    default:
+        return KITH_EMALFORMED;
+    }
+    return rc == KITH_OK ? KITH_OK : KITH_EMALFORMED;
+}
+
 /* Type-specific payload rules shared by encode and decode: KITH_OK,
  * KITH_ETOOBIG (text or ACK over its limit) or KITH_EMALFORMED. */
 static int
@@ -190,9 +241,11 @@ envelope_check_payload(uint8_t type, const uint8_t *payload, size_t len)
         return KITH_OK;
     case ENVELOPE_BOUNDARY:
     case ENVELOPE_REPAIR:
+    case ENVELOPE_ENDPOINT:
+    case ENVELOPE_RETENTION:
         return len <= ENVELOPE_OPAQUE_MAX ? KITH_OK : KITH_ETOOBIG;
     default:
-        return KITH_EMALFORMED;
+        return envelope_check_circle_payload(type, payload, len);
     }
 }
 

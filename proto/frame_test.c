@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "core/limits.h"
+#include "proto/circle.h"
 #include "proto/frame.h"
 
 static const char *golden_path = "proto/testdata/frame_v1.hex";
@@ -78,7 +79,7 @@ frame__round_trips__every_type(void **state)
     size_t len = 0;
 
     fill_range(body, 7, sizeof body);
-    for (uint8_t type = FRAME_SESSION_INIT; type <= FRAME_RELAY_DONE; type++) {
+    for (uint8_t type = FRAME_SESSION_INIT; type <= FRAME_RELAY; type++) {
         struct frame f = sample_frame(type, body, (uint32_t)(type * 30));
         assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_OK);
         assert_int_equal(len, FRAME_HEADER_BYTES + type * 30);
@@ -126,7 +127,7 @@ frame_encode__rejects__unknown_type_oversize_body_and_small_buffer(void **state)
 
     assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_EINVAL);
     assert_int_equal(len, 0);
-    f.type = FRAME_RELAY_DONE + 1;
+    f.type = FRAME_RELAY + 1;
     assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_EINVAL);
     f = sample_frame(FRAME_SESSION_MSG, payload, FRAME_BODY_MAX + 1);
     assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_ETOOBIG);
@@ -160,7 +161,7 @@ frame_decode__rejects__unknown_type(void **state)
 
     for (unsigned t = 0; t < 256; t++) {
         buf[1] = (uint8_t)t;
-        bool known = t >= FRAME_SESSION_INIT && t <= FRAME_RELAY_DONE;
+        bool known = t >= FRAME_SESSION_INIT && t <= FRAME_RELAY;
         assert_int_equal(frame_decode(buf, len, &got), known ? KITH_OK : KITH_EMALFORMED);
     }
 }
@@ -573,7 +574,7 @@ envelope_encode__rejects__bad_arguments(void **state)
     size_t len = 5;
 
     memset(payload, 'a', 10);
-    e.type = 9;
+    e.type = ENVELOPE_TYPE_LAST + 1;
     assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_EINVAL);
     assert_int_equal(len, 0);
     e.type = ENVELOPE_TEXT;
@@ -864,6 +865,153 @@ valid_name__rejects__empty_long_and_control_characters(void **state)
     }
 }
 
+/* ---- circle frame type and envelope payloads (proto/circle.h) ---- */
+
+static void
+frame__round_trips__relay_type_9(void **state)
+{
+    uint8_t body[60];
+    struct frame f;
+    struct frame got;
+    size_t len = 0;
+
+    fill_range(body, 3, sizeof body);
+    f = sample_frame(FRAME_RELAY, body, sizeof body);
+    assert_int_equal(FRAME_RELAY, 9);
+    assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_OK);
+    assert_int_equal(buf[1], 9);
+    assert_int_equal(frame_decode(buf, len, &got), KITH_OK);
+    assert_int_equal(got.type, FRAME_RELAY);
+    assert_memory_equal(got.body, body, sizeof body);
+    buf[1] = 10;
+    assert_int_equal(frame_decode(buf, len, &got), KITH_EMALFORMED);
+}
+
+/* Hand-build an envelope of `type` around payload[0..p_len) in buf and decode it;
+ * envelope_encode must agree (KITH_OK exactly when the decode succeeds). Returns
+ * the decode result. */
+static int
+circle_envelope_verdict(uint8_t type, size_t p_len)
+{
+    struct envelope e = sample_envelope(type, payload, (uint32_t)p_len);
+    struct envelope got;
+    size_t len = envelope_size(p_len);
+    size_t enc_len = 0;
+    int dec_rc;
+    int enc_rc;
+
+    memset(buf, 0, len);
+    buf[0] = type;
+    buf[1] = 1;
+    put_u32(buf + 44, (uint32_t)p_len);
+    memcpy(buf + ENVELOPE_HEADER_BYTES, payload, p_len);
+    dec_rc = envelope_decode(buf, len, &got);
+    if (dec_rc == KITH_OK) {
+        assert_int_equal(got.type, type);
+        assert_int_equal(got.payload_len, p_len);
+    }
+    enc_rc = envelope_encode(&e, buf, sizeof buf, &enc_len);
+    if (dec_rc == KITH_OK) {
+        assert_int_equal(enc_rc, KITH_OK);
+        assert_int_equal(enc_len, len);
+    } else {
+        assert_true(enc_rc == KITH_EINVAL || enc_rc == KITH_ETOOBIG);
+    }
+    return dec_rc;
+}
+
+static void
+envelope__checks__circle_op_and_sender_key_payloads(void **state)
+{
+    struct circle_skd k;
+
+    /* CIRCLE_OP: u16 op_len | op | 32 intro secret. */
+    memset(payload, 0x33, 64);
+    payload[0] = 0;
+    payload[1] = 3;
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_OP, 2 + 3 + 32), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_OP, 2 + 3 + 31), KITH_EMALFORMED);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_OP, 2 + 3 + 33), KITH_EMALFORMED);
+    payload[1] = 0;
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_OP, 2 + 32), KITH_EMALFORMED);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_OP, 0), KITH_EMALFORMED);
+
+    /* SENDER_KEY: exactly CIRCLE_SKD_BYTES with epoch_no >= 1. */
+    memset(&k, 0x21, sizeof k);
+    k.epoch_no = 1;
+    circle_skd_encode(&k, payload);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SENDER_KEY, CIRCLE_SKD_BYTES), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SENDER_KEY, CIRCLE_SKD_BYTES - 1),
+                     KITH_EMALFORMED);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SENDER_KEY, CIRCLE_SKD_BYTES + 1),
+                     KITH_EMALFORMED);
+    k.epoch_no = 0;
+    circle_skd_encode(&k, payload);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SENDER_KEY, CIRCLE_SKD_BYTES),
+                     KITH_EMALFORMED);
+}
+
+static void
+envelope__checks__welcome_join_and_opaque_payload_lengths(void **state)
+{
+    memset(payload, 0x44, CIRCLE_SECRET_BYTES + CIRCLE_LOG_MAX + 1);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_WELCOME, 0), KITH_EMALFORMED);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_WELCOME, CIRCLE_SECRET_BYTES),
+                     KITH_EMALFORMED);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_WELCOME, CIRCLE_SECRET_BYTES + 1),
+                     KITH_OK);
+    assert_int_equal(
+        circle_envelope_verdict(ENVELOPE_CIRCLE_WELCOME, CIRCLE_SECRET_BYTES + CIRCLE_LOG_MAX),
+        KITH_OK);
+    assert_int_equal(
+        circle_envelope_verdict(ENVELOPE_CIRCLE_WELCOME, CIRCLE_SECRET_BYTES + CIRCLE_LOG_MAX + 1),
+        KITH_EMALFORMED);
+    for (size_t len = 0; len <= 40; len++) {
+        assert_int_equal(circle_envelope_verdict(ENVELOPE_CIRCLE_JOIN, len),
+                         len == CIRCLE_JOIN_BYTES ? KITH_OK : KITH_EMALFORMED);
+    }
+    for (uint8_t type = ENVELOPE_ENDPOINT; type <= ENVELOPE_RETENTION; type++) {
+        assert_int_equal(circle_envelope_verdict(type, 0), KITH_OK);
+        assert_int_equal(circle_envelope_verdict(type, ENVELOPE_OPAQUE_MAX), KITH_OK);
+        assert_int_equal(circle_envelope_verdict(type, ENVELOPE_OPAQUE_MAX + 1), KITH_EMALFORMED);
+    }
+}
+
+static void
+envelope__checks__checkin_and_support_payloads(void **state)
+{
+    struct checkin c;
+    struct support_signal s;
+    struct support_reply r;
+    size_t len = 0;
+
+    memset(&c, 0, sizeof c);
+    c.mood = MOOD_STEADY;
+    strcpy(c.note, "ok");
+    assert_int_equal(checkin_encode(&c, payload, sizeof payload, &len), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CHECKIN, len), KITH_OK);
+    payload[1] = MOOD_GOOD + 1;
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_CHECKIN, len), KITH_EMALFORMED);
+
+    memset(&s, 0, sizeof s);
+    s.kind = SUPPORT_PRESENCE;
+    s.expires_at = 1700000000;
+    assert_int_equal(support_encode(&s, payload, sizeof payload, &len), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SUPPORT, len), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SUPPORT, len + 1), KITH_EMALFORMED);
+
+    memset(&r, 0, sizeof r);
+    r.answer = SUPPORT_LATER;
+    r.later_at = 1700000600;
+    assert_int_equal(support_reply_encode(&r, payload, sizeof payload, &len), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SUPPORT_REPLY, len), KITH_OK);
+    payload[17] = SUPPORT_CANT + 1;
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SUPPORT_REPLY, len), KITH_EMALFORMED);
+    /* A check-in is not a support signal. */
+    assert_int_equal(checkin_encode(&c, payload, sizeof payload, &len), KITH_OK);
+    assert_int_equal(circle_envelope_verdict(ENVELOPE_SUPPORT, len), KITH_EMALFORMED);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -899,6 +1047,10 @@ main(int argc, char **argv)
         cmocka_unit_test(valid_endpoint__enforces__96_byte_limit_and_embedded_nul),
         cmocka_unit_test(valid_utf8__rejects__overlongs_surrogates_and_out_of_range),
         cmocka_unit_test(valid_name__rejects__empty_long_and_control_characters),
+        cmocka_unit_test(frame__round_trips__relay_type_9),
+        cmocka_unit_test(envelope__checks__circle_op_and_sender_key_payloads),
+        cmocka_unit_test(envelope__checks__welcome_join_and_opaque_payload_lengths),
+        cmocka_unit_test(envelope__checks__checkin_and_support_payloads),
     };
 
     if (argc > 1) {

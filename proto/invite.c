@@ -16,7 +16,6 @@
 #include "proto/frame.h"
 
 #define INVITE_VERSION     1
-#define INVITE_FLAG_CIRCLE 0x01
 #define INVITE_SIG_BYTES   64
 #define INVITE_SUM_BYTES   4
 /* version flags | bundle | inv_pk invite_id | secret expires_at | circle_id */

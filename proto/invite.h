@@ -19,6 +19,7 @@
 #define INVITE_ENDPOINTS_MAX 4
 #define INVITE_ENDPOINT_MAX 96
 #define INVITE_CODE_MAX 2048 /* characters, including the prefix and NUL */
+#define INVITE_FLAG_CIRCLE 0x01 /* the code also joins the circle circle_id */
 
 struct invite {
     uint8_t version;             /* 1 */

@@ -12,9 +12,9 @@ check() { # pattern files... ; message
 check "tui/ may include only core/engine.h of ours, and no zmq/sqlite/sodium" \
     '#include *[<"](zmq|sqlite3|sodium)\.h|#include *"(net|proto)/|#include *"core/(store|session|identity|kcrypt|cli|engine_impl)' tui/*.c tui/*.h
 check "only core/store.c runs SQL" '#include *<sqlite3\.h>' \
-    $(ls core/*.c net/*.c proto/*.c tui/*.c main.c demo.c | grep -v -E 'core/store(_[a-z]+)?\.c')
+    $(ls core/*.c net/*.c proto/*.c tui/*.c main.c demo.c | grep -v -E 'core/store(_[a-z_]+)?\.c')
 check "store internals (and with them sqlite3) stay inside core/store*" '#include *"core/store_impl\.h"' \
-    $(ls core/*.c net/*.c proto/*.c tui/*.c main.c demo.c | grep -v -E 'core/store(_[a-z]+)?\.c')
+    $(ls core/*.c net/*.c proto/*.c tui/*.c main.c demo.c | grep -v -E 'core/store(_[a-z_]+)?\.c')
 check "curses only in tui/" '#include *<n?curses' $(ls core/*.c net/*.c proto/*.c main.c demo.c)
 check "proto/ depends on nothing of ours beyond err/identity/kcrypt/limits" \
     '#include *"(net|tui)/|#include *"core/(store|session|engine|cli)' proto/*.c proto/*.h

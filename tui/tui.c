@@ -685,6 +685,16 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
     case ENGINE_EV_REPAIR:
         tui_repair_on_event(app, ev->contact); /* tui/repair.c */
         break;
+    case ENGINE_EV_CIRCLE:
+        tui_refresh_contacts(app);
+        break;
+    case ENGINE_EV_CIRCLE_MESSAGE:
+        /* ev->contact is the circle's name; its conversation is "#name". */
+        if (app->conv.name[0] == '#' && strcmp(ev->contact, app->conv.name + 1) == 0 &&
+            app->conv.scroll == 0) {
+            tui_load_latest(app);
+        }
+        break;
     }
 }
 
