@@ -5,7 +5,7 @@
 # for a passphrase from here.
 
 _kith_commands="tui init id invite accept contacts send log boundary consent show verify
-    rename status repair practice config passwd backup restore wipe run demo"
+    rename status repair practice config passwd backup restore wipe run demo retention"
 
 # Contact names of the profile the command line names, one per line.
 _kith_contacts()
@@ -101,7 +101,7 @@ _kith()
     log) opts+=" --limit --json" ;;
     boundary) opts+=" --json --theirs" ;;
     verify) opts+=" --yes --no" ;;
-    repair) opts+=" --json" ;;
+    repair | retention) opts+=" --json" ;;
     practice) opts+=" --partner --seed --script --save" ;;
     passwd) opts+=" --new-passphrase-file" ;;
     restore) opts+=" --home" ;;
@@ -133,6 +133,13 @@ _kith()
             _kith_reply block mute mute= snooze= quiet= rate= ask-heavy ask-heavy= notes= \
                 trust= breakthrough= tell=on tell=off until=
             [[ ${COMPREPLY[0]-} == *= ]] && compopt -o nospace 2>/dev/null
+        fi
+        ;;
+    retention)
+        if ((${#args[@]} == 0)); then
+            mapfile -t COMPREPLY < <(_kith_reply_lines "$(_kith_contacts)")
+        elif ((${#args[@]} == 1)); then
+            _kith_reply accept decline off 30s 10m 1h 1d 7d
         fi
         ;;
     config)

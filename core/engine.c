@@ -436,6 +436,14 @@ engine_open(const char *home, const char *pass, size_t pass_len, struct engine *
     }
     snprintf(e->listen, sizeof e->listen, "%s", listen);
     free(listen);
+    listen = NULL;
+    snprintf(e->publish, sizeof e->publish, "%s", e->listen);
+    if (store_setting_get(e->st, "advertise", &listen) == KITH_OK) {
+        if (strcmp(listen, "off") != 0) {
+            snprintf(e->publish, sizeof e->publish, "%s", listen);
+        }
+        free(listen);
+    }
     rc = engine_reload_peers(e);
     if (rc == KITH_OK) {
         rc = engine_circles_reload(e);

@@ -145,9 +145,9 @@ engine_circle_me(struct engine *e, struct circle_member *m)
     m->pub = *identity_public(e->id);
     memcpy(m->member_id, e->member_id, 16);
     snprintf(m->name, sizeof m->name, "%s", e->name);
-    if (strcmp(e->listen, "none") != 0 &&
-        frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
-        snprintf(m->endpoint, sizeof m->endpoint, "%s", e->listen);
+    if (strcmp(e->publish, "none") != 0 &&
+        frame_valid_endpoint(e->publish, strlen(e->publish), false)) {
+        snprintf(m->endpoint, sizeof m->endpoint, "%s", e->publish);
     }
 }
 

@@ -90,6 +90,9 @@ struct engine {
     uint8_t member_id[IDENTITY_MEMBER_ID];
     char name[ENGINE_NAME_BUF];
     char listen[ENGINE_ENDPOINT_BUF];
+    /* What we put in invites, cards and circle ops: the "advertise" setting (an onion
+     * service's address, say) when set, else listen. */
+    char publish[ENGINE_ENDPOINT_BUF];
 
     struct engine_peer *peers;
     size_t npeers;

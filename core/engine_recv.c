@@ -309,6 +309,14 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         goto out;
     }
     recv_session_dirty(b, p->contact_id);
+    if (env.type != ENVELOPE_TEXT) {
+        /* Every envelope is a causal hint: a newcomer's clock moves past what the circle saw. */
+        uint64_t tick = 0;
+        rc = store_lamport_tick(e->st, env.lamport, &tick);
+        if (rc != KITH_OK) {
+            goto out;
+        }
+    }
     if (introduced) {
         rc = engine_circle_intro_done(e, &b->txn, p->contact_id);
         if (rc != KITH_OK) {

@@ -25,8 +25,8 @@ static void
 eu_own_record(const struct engine *e, struct update_endpoint *u)
 {
     memset(u, 0, sizeof *u);
-    if (strcmp(e->listen, "none") != 0 && frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
-        snprintf(u->endpoints[0], sizeof u->endpoints[0], "%s", e->listen);
+    if (strcmp(e->publish, "none") != 0 && frame_valid_endpoint(e->publish, strlen(e->publish), false)) {
+        snprintf(u->endpoints[0], sizeof u->endpoints[0], "%s", e->publish);
         u->n_endpoints = 1;
     }
 }

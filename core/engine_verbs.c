@@ -401,8 +401,8 @@ engine_own_card(struct engine *e, struct contact_card *card)
 {
     memset(card, 0, sizeof *card);
     snprintf(card->name, sizeof card->name, "%s", e->name);
-    if (e->listen[0] != '\0' && frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
-        snprintf(card->endpoints[0], sizeof card->endpoints[0], "%s", e->listen);
+    if (e->publish[0] != '\0' && frame_valid_endpoint(e->publish, strlen(e->publish), false)) {
+        snprintf(card->endpoints[0], sizeof card->endpoints[0], "%s", e->publish);
         card->n_endpoints = 1;
     }
 }
@@ -451,8 +451,8 @@ engine_invite_for(struct engine *e, uint32_t ttl_s, const uint8_t *circle_id,
         memcpy(inv.circle_id, circle_id, 16);
     }
     snprintf(inv.name, sizeof inv.name, "%s", e->name);
-    if (frame_valid_endpoint(e->listen, strlen(e->listen), false)) {
-        snprintf(inv.endpoints[0], sizeof inv.endpoints[0], "%s", e->listen);
+    if (frame_valid_endpoint(e->publish, strlen(e->publish), false)) {
+        snprintf(inv.endpoints[0], sizeof inv.endpoints[0], "%s", e->publish);
         inv.n_endpoints = 1;
     }
     rc = invite_encode(&inv, e->id, code, ENGINE_INVITE_BUF);
@@ -574,7 +574,9 @@ engine_me(struct engine *e, struct engine_me *me)
     memset(me, 0, sizeof *me);
     snprintf(me->name, sizeof me->name, "%s", e->name);
     identity_fingerprint(identity_public(e->id)->ik, me->fingerprint);
-    if (strcmp(e->listen, "none") != 0) { /* "none": we publish no address */
+    if (strcmp(e->publish, e->listen) != 0) {
+        snprintf(me->endpoint, sizeof me->endpoint, "%s", e->publish); /* e.g. an onion service */
+    } else if (strcmp(e->listen, "none") != 0) { /* "none": we publish no address */
         snprintf(me->endpoint, sizeof me->endpoint, "%s",
                  e->tp != NULL ? transport_endpoint(e->tp) : e->listen);
     }
@@ -800,6 +802,7 @@ static bool
 engine_config_key_ok(const char *key)
 {
     return strcmp(key, "listen") == 0 || strcmp(key, "socks5") == 0 || strcmp(key, "notify") == 0 ||
+           strcmp(key, "advertise") == 0 ||
            engine_config_is_personal(key);
 }
 
@@ -827,6 +830,12 @@ engine_config_set(struct engine *e, const char *key, const char *value)
     if (strcmp(key, "notify") == 0) { /* read by the client (tui/notify.h) at each arrival */
         if (strcmp(value, "bell") != 0 && strcmp(value, "desktop") != 0 &&
             strcmp(value, "both") != 0 && strcmp(value, "off") != 0) {
+            return KITH_EINVAL;
+        }
+        return store_setting_set(e->st, key, value);
+    }
+    if (strcmp(key, "advertise") == 0) { /* used from the next start */
+        if (strcmp(value, "off") != 0 && !frame_valid_endpoint(value, strlen(value), false)) {
             return KITH_EINVAL;
         }
         return store_setting_set(e->st, key, value);

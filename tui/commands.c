@@ -25,6 +25,8 @@ static const struct commands_info commands_table[] = {
     { "/show", "/show", "Open the newest folded message here." },
     { "/consent", "/consent yes|later|no", "Answer: show it now, ask again in an hour, or not now." },
     { "/repair", "/repair [NAME]", "A guided, gentle way to talk about something that hurt." },
+    { "/retention", "/retention [30s|10m|1h|7d|off|accept|decline]",
+      "Disappearing messages here: see, propose, or answer theirs." },
 };
 
 #define COMMANDS_N (sizeof commands_table / sizeof commands_table[0])
@@ -33,7 +35,7 @@ static const enum commands_verb commands_verbs[COMMANDS_N] = {
     COMMANDS_QUERY, COMMANDS_MSG,      COMMANDS_INVITE, COMMANDS_ACCEPT, COMMANDS_VERIFY,
     COMMANDS_NAME,  COMMANDS_CONTACTS, COMMANDS_HELP,   COMMANDS_LOCK,   COMMANDS_QUIT,
     COMMANDS_HEAVY, COMMANDS_BOUNDARY, COMMANDS_SHOW,   COMMANDS_CONSENT,
-    COMMANDS_REPAIR,
+    COMMANDS_REPAIR, COMMANDS_RETENTION,
 };
 
 size_t
@@ -105,6 +107,45 @@ commands_rest(const char *p, const char **text, size_t *len)
     *len = n;
 }
 
+/* "off" -> 0, "90", "90s", "10m", "1h", "7d" -> seconds (1 .. ENGINE_RETENTION_MAX). */
+static bool
+commands_duration(const char *s, size_t len, uint32_t *seconds)
+{
+    static const struct {
+        char unit;
+        uint32_t mult;
+    } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+    uint64_t v = 0;
+    uint32_t mult = 1;
+    size_t digits = len;
+
+    if (len == 3 && strncmp(s, "off", 3) == 0) {
+        *seconds = 0;
+        return true;
+    }
+    for (size_t i = 0; len > 0 && i < sizeof units / sizeof units[0]; i++) {
+        if (s[len - 1] == units[i].unit) {
+            mult = units[i].mult;
+            digits = len - 1;
+        }
+    }
+    if (digits == 0 || digits > 9) {
+        return false;
+    }
+    for (size_t i = 0; i < digits; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return false;
+        }
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    v *= mult;
+    if (v == 0 || v > ENGINE_RETENTION_MAX) {
+        return false;
+    }
+    *seconds = (uint32_t)v;
+    return true;
+}
+
 static int
 commands_parse_args(const char *args, struct commands_parsed *out, const char **why,
                     const char *usage)
@@ -139,6 +180,15 @@ commands_parse_args(const char *args, struct commands_parsed *out, const char **
             return KITH_EINVAL;
         }
         return KITH_OK;
+    case COMMANDS_RETENTION:
+        commands_rest(p, &out->text, &out->text_len);
+        if (out->text_len == 0 || (out->text_len == 6 && strncmp(out->text, "accept", 6) == 0) ||
+            (out->text_len == 7 && strncmp(out->text, "decline", 7) == 0) ||
+            commands_duration(out->text, out->text_len, &out->seconds)) {
+            return KITH_OK;
+        }
+        *why = "Say how long, like /retention 1d or 10m, or off, accept, decline.";
+        return KITH_EINVAL;
     case COMMANDS_MSG:
         rc = commands_take_name(&p, out->name);
         commands_rest(p, &out->text, &out->text_len);

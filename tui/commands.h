@@ -27,6 +27,7 @@ enum commands_verb {
     COMMANDS_SHOW,     /* /show: unfold the newest folded message of the open conversation */
     COMMANDS_CONSENT,  /* /consent yes|later|no: answer the newest consent question */
     COMMANDS_REPAIR,   /* /repair [NAME]: the repair card ("" = the open one) */
+    COMMANDS_RETENTION, /* /retention [DURATION|off|accept|decline]: disappearing messages */
 };
 
 struct commands_parsed {
@@ -35,6 +36,9 @@ struct commands_parsed {
     char as_name[ENGINE_NAME_BUF]; /* accept: "" unless "as NAME" was given */
     const char *text;              /* say, msg: the text; accept: the code (borrowed) */
     size_t text_len;
+    /* retention: text is "" (show), "accept", "decline", or the duration as typed; seconds its
+     * value (0 for off) */
+    uint32_t seconds;
 };
 
 struct commands_info {

@@ -310,6 +310,49 @@ tui_do_show(struct tui_app *app)
     tui_open_conversation(app, app->conv.name); /* reload: it shows as received now */
 }
 
+/* /retention: show (empty), propose a duration or off, or answer theirs, for the open one. */
+static void
+tui_do_retention(struct tui_app *app, const struct commands_parsed *p)
+{
+    bool is_accept = p->text_len == 6 && strncmp(p->text, "accept", 6) == 0;
+    bool is_decline = p->text_len == 7 && strncmp(p->text, "decline", 7) == 0;
+    struct engine_retention r;
+    char what[32];
+    int rc;
+
+    if (app->conv.name[0] == '\0') {
+        tui_set_notice(app, true, "Open a conversation first: /query NAME, or Alt-1.");
+        return;
+    }
+    if (p->text_len == 0) {
+        rc = engine_retention_get(app->e, app->conv.name, &r);
+        engine_retention_text(r.seconds, what, sizeof what);
+        if (rc != KITH_OK) {
+            tui_set_notice(app, true, "That couldn't be read: %s", kith_strerror(rc));
+        } else if (r.seconds == 0) {
+            tui_set_notice(app, false, "Messages here stay until you delete them.");
+        } else {
+            tui_set_notice(app, false, "Messages here disappear after %s.", what);
+        }
+        return;
+    }
+    rc = is_accept || is_decline ? engine_retention_answer(app->e, app->conv.name, is_accept)
+                                 : engine_retention_propose(app->e, app->conv.name, p->seconds);
+    engine_retention_text(p->seconds, what, sizeof what);
+    if (rc == KITH_ESTATE) {
+        tui_set_notice(app, false, is_accept || is_decline ? "They haven't proposed a change."
+                                                           : "That is already the setting.");
+    } else if (rc != KITH_OK) {
+        tui_set_notice(app, true, "That couldn't be changed: %s", kith_strerror(rc));
+    } else if (is_accept || is_decline) {
+        tui_set_notice(app, false, is_accept ? "Accepted: it is in force now." :
+                       "Declined: nothing changes.");
+    } else {
+        tui_set_notice(app, false, "Proposed: %s. Nothing changes until they accept.", what);
+    }
+    tui_refresh_contacts(app); /* the title shows it */
+}
+
 static void
 tui_do_consent(struct tui_app *app, const char *answer)
 {
@@ -526,6 +569,9 @@ tui_run_command(struct tui_app *app, const struct commands_parsed *p)
     case COMMANDS_REPAIR:
         tui_repair_open(app, p->name); /* tui/repair.c */
         return;
+    case COMMANDS_RETENTION:
+        tui_do_retention(app, p);
+        return;
     }
 }
 
@@ -663,6 +709,9 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
         }
         break;
     case ENGINE_EV_STATE:
+        if (ev->msg_id[0] == '\0' && app->conv.scroll == 0) {
+            tui_load_latest(app); /* disappearing messages were deleted */
+        }
         for (size_t i = app->conv.n; i-- > 0;) {
             if (strcmp(app->conv.msgs[i].id, ev->msg_id) == 0) {
                 const char *state = NULL;

@@ -324,6 +324,31 @@ view_open_contact(const struct tui_app *app)
     return NULL;
 }
 
+/* The conversation's disappearing-messages setting in its title line, and an open proposal. */
+static void
+view_draw_retention(struct tui_app *app, WINDOW *win)
+{
+    struct engine_retention r;
+    char line[96];
+    char what[32];
+
+    if (engine_retention_get(app->e, app->conv.name, &r) != KITH_OK) {
+        return;
+    }
+    if (r.seconds > 0) {
+        engine_retention_text(r.seconds, what, sizeof what);
+        snprintf(line, sizeof line, "  \u00b7 messages disappear after %s", what);
+        view_puts(win, line);
+    }
+    if (r.has_proposal) {
+        engine_retention_text(r.proposal_seconds, what, sizeof what);
+        snprintf(line, sizeof line, r.is_ours ? "  \u00b7 you proposed: %s" :
+                 "  \u00b7 they propose: %s (/retention accept)", r.proposal_seconds > 0 ? what :
+                 "keep messages");
+        view_puts(win, line);
+    }
+}
+
 static void
 view_draw_conv(struct tui_app *app)
 {
@@ -357,6 +382,7 @@ view_draw_conv(struct tui_app *app)
         if (c->c.verified) {
             view_puts(win, "  \u00b7 verified");
         }
+        view_draw_retention(app, win);
     }
     if (app->conv.scroll > 0) {
         view_puts(win, "  \u00b7 scrolled back (End: newest)");
