@@ -5,7 +5,8 @@
 # for a passphrase from here.
 
 _kith_commands="tui init id invite accept contacts send log boundary consent show verify
-    rename status repair practice config passwd backup restore wipe run demo retention"
+    rename status repair practice config passwd backup restore wipe run demo retention circle
+    circles"
 
 # Contact names of the profile the command line names, one per line.
 _kith_contacts()
@@ -26,6 +27,27 @@ _kith_contacts()
     done
     # No controlling terminal (setsid): kith can't stop to ask for a passphrase.
     setsid timeout 5 "${COMP_WORDS[0]}" "${global[@]}" contacts --json </dev/null 2>/dev/null |
+        grep -o '"name":"[^"]*"' | sed 's/^"name":"//; s/"$//'
+}
+
+# Circle names, same rules as _kith_contacts.
+_kith_circles()
+{
+    local -a global=()
+    local i w
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        w=${COMP_WORDS[i]}
+        case $w in
+        --home | --passphrase-file)
+            global+=("$w" "${COMP_WORDS[i + 1]}")
+            ((i++))
+            ;;
+        --home=* | --passphrase-file=*) global+=("$w") ;;
+        -*) ;;
+        *) break ;;
+        esac
+    done
+    setsid timeout 5 "${COMP_WORDS[0]}" "${global[@]}" circles --json </dev/null 2>/dev/null |
         grep -o '"name":"[^"]*"' | sed 's/^"name":"//; s/"$//'
 }
 
@@ -57,7 +79,8 @@ _kith()
         elif [[ $w != -* ]]; then
             case ${COMP_WORDS[i - 1]} in
             --wait | --limit | --ttl | --as | --name | --listen | --seed | --partner | \
-                --new-passphrase-file | --home) ;;
+                --new-passphrase-file | --home | --circle | --mood | --with | --note | --kind | \
+                --at) ;;
             *) args+=("$w") ;;
             esac
         fi
@@ -76,8 +99,20 @@ _kith()
         _kith_reply receptive defensive withdrawn
         return
         ;;
-    --wait | --limit | --ttl | --as | --name | --listen | --seed)
+    --wait | --limit | --ttl | --as | --name | --listen | --seed | --note | --at)
         COMPREPLY=()
+        return
+        ;;
+    --circle)
+        mapfile -t COMPREPLY < <(_kith_reply_lines "$(_kith_circles)")
+        return
+        ;;
+    --mood)
+        _kith_reply rough low okay steady good
+        return
+        ;;
+    --kind)
+        _kith_reply company distraction listening practical presence
         return
         ;;
     esac
@@ -94,8 +129,9 @@ _kith()
     local opts="--help"
     case $cmd in
     init) opts+=" --name --listen" ;;
-    id | contacts | status) opts+=" --json" ;;
-    invite) opts+=" --ttl" ;;
+    id | contacts | status | circles) opts+=" --json" ;;
+    invite) opts+=" --ttl --circle" ;;
+    circle) opts+=" --json --mood --with --note --kind --at" ;;
     accept) opts+=" --as" ;;
     send) opts+=" --wait --heavy --urgent" ;;
     log) opts+=" --limit --json" ;;
@@ -117,7 +153,19 @@ _kith()
         if ((${#args[@]} == 0)); then
             local names
             names=$(_kith_contacts)
+            if [[ $cmd == send || $cmd == log ]]; then
+                names+=$'\n'$(_kith_circles | sed 's/^/#/')
+            fi
             mapfile -t COMPREPLY < <(_kith_reply_lines "$names")
+        fi
+        ;;
+    circle)
+        if ((${#args[@]} == 0)); then
+            _kith_reply create members remove leave checkin support reply
+        elif ((${#args[@]} == 1)) && [[ ${args[0]} != create ]]; then
+            mapfile -t COMPREPLY < <(_kith_reply_lines "$(_kith_circles)")
+        elif ((${#args[@]} == 2)) && [[ ${args[0]} == remove ]]; then
+            mapfile -t COMPREPLY < <(_kith_reply_lines "$(_kith_contacts)")
         fi
         ;;
     boundary | repair)
@@ -146,7 +194,7 @@ _kith()
         if ((${#args[@]} == 0)); then
             _kith_reply get set
         elif ((${#args[@]} == 1)); then
-            _kith_reply listen socks5 notify crisis_line my_people country
+            _kith_reply listen advertise socks5 notify crisis_line my_people country
         elif ((${#args[@]} == 2)) && [[ ${args[0]} == set && ${args[1]} == notify ]]; then
             _kith_reply bell desktop both off
         fi

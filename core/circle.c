@@ -74,8 +74,8 @@ circle_epoch_find(const struct circle_state *st, uint32_t epoch_no)
 bool
 circle_epoch_has(const struct circle_epoch *ep, const uint8_t member_id[IDENTITY_MEMBER_ID])
 {
-    return bsearch(member_id, ep->members, ep->nmembers, IDENTITY_MEMBER_ID,
-                   circle_impl_id_cmp) != NULL;
+    return bsearch(member_id, ep->members, ep->nmembers, IDENTITY_MEMBER_ID, circle_impl_id_cmp) !=
+           NULL;
 }
 
 bool

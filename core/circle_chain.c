@@ -33,8 +33,8 @@
 #define CIRCLE_ROUTE_AT       (4 + FRAME_ID_BYTES) /* route inside frame_ad() */
 /* version, circle_id, epoch_no, epoch_id, sender, gen, sigk_pub, start, next, created_at, ck,
  * n_skipped */
-#define CIRCLE_CHAIN_FIXED    (1 + 16 + 4 + 16 + 16 + 4 + 32 + 4 + 4 + 4 + 32 + 4)
-#define CIRCLE_SKIPPED_BYTES  (4 + 4 + 32) /* index, stored_at, mk */
+#define CIRCLE_CHAIN_FIXED   (1 + 16 + 4 + 16 + 16 + 4 + 32 + 4 + 4 + 4 + 32 + 4)
+#define CIRCLE_SKIPPED_BYTES (4 + 4 + 32) /* index, stored_at, mk */
 
 _Static_assert(CIRCLE_SENDER_BYTES == 1 + 4 + 16 + 4 + 4 + 8 + 4 + 32 + 32 + 64,
                "sender key layout");
@@ -216,8 +216,8 @@ circle_sender_parse(const uint8_t *in, size_t len, struct circle_sender *s)
 
 int
 circle_seal(struct circle_sender *s, const uint8_t me[IDENTITY_MEMBER_ID],
-            const uint8_t outer_ad[FRAME_AD_BYTES], const uint8_t *pt, size_t pt_len,
-            uint8_t *out, size_t cap, size_t *out_len)
+            const uint8_t outer_ad[FRAME_AD_BYTES], const uint8_t *pt, size_t pt_len, uint8_t *out,
+            size_t cap, size_t *out_len)
 {
     struct circle_body b = { 0 };
     uint8_t nonce[CIRCLE_NONCE_LEN];
@@ -374,8 +374,8 @@ circle_chain_verify(const struct circle_chain *c, const uint8_t outer_ad[FRAME_A
 
 /* AEAD-open b under mk into pt (ct_len - 16 bytes). KITH_OK or KITH_ECRYPTO. */
 static int
-circle_open_with(const uint8_t mk[32], const uint8_t outer_ad[FRAME_AD_BYTES],
-                 const uint8_t *body, const struct circle_body *b, uint8_t *pt)
+circle_open_with(const uint8_t mk[32], const uint8_t outer_ad[FRAME_AD_BYTES], const uint8_t *body,
+                 const struct circle_body *b, uint8_t *pt)
 {
     uint8_t ad[CIRCLE_AD_BYTES];
     uint8_t key[32];
@@ -383,8 +383,8 @@ circle_open_with(const uint8_t mk[32], const uint8_t outer_ad[FRAME_AD_BYTES],
 
     circle_msg_key(key, mk);
     circle_body_ad(ad, outer_ad, body);
-    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, b->ct, b->ct_len, ad,
-                                                    sizeof ad, b->nonce, key) == 0
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, b->ct, b->ct_len, ad, sizeof ad,
+                                                    b->nonce, key) == 0
              ? KITH_OK
              : KITH_ECRYPTO;
     sodium_memzero(key, sizeof key);
@@ -576,8 +576,7 @@ circle_chain_consistent(const struct circle_chain *c)
     for (size_t i = 0; i < c->n_skipped; i++) {
         uint32_t index = c->skipped[i].index;
 
-        if (index < c->start || index >= c->next ||
-            (i > 0 && index <= c->skipped[i - 1].index)) {
+        if (index < c->start || index >= c->next || (i > 0 && index <= c->skipped[i - 1].index)) {
             return false;
         }
     }

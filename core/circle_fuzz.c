@@ -23,12 +23,12 @@
 #include "core/circle.h"
 #include "core/kcrypt.h"
 
-#define FUZZ_NOW    1700000000u
-#define FUZZ_PT     48
-#define FUZZ_VALID  5
-#define FUZZ_IDS    5
-#define FUZZ_POOL   32
-#define FUZZ_BODY   (CIRCLE_BODY_MIN + FUZZ_PT)
+#define FUZZ_NOW   1700000000u
+#define FUZZ_PT    48
+#define FUZZ_VALID 5
+#define FUZZ_IDS   5
+#define FUZZ_POOL  32
+#define FUZZ_BODY  (CIRCLE_BODY_MIN + FUZZ_PT)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -245,7 +245,7 @@ fuzz_build_pool(void)
     fuzz_pool_add(CIRCLE_OP_ADMIN, A, C, true, &st);
     fuzz_pool_add(CIRCLE_OP_LEAVE, B, B, false, &st);
     fuzz_pool_add(CIRCLE_OP_REMOVE, B, A, false, &st);
-    fuzz_pool_add(CIRCLE_OP_ADD, C, E, false, &st);  /* not an admin */
+    fuzz_pool_add(CIRCLE_OP_ADD, C, E, false, &st);   /* not an admin */
     fuzz_pool_add(CIRCLE_OP_LEAVE, A, A, false, &st); /* valid: B is an admin too */
     for (size_t i = first_race; i < first_race + 8; i++) {
         uint8_t a_id[IDENTITY_MEMBER_ID];
@@ -495,8 +495,7 @@ fuzz_open(const uint8_t ad[FRAME_AD_BYTES], const uint8_t *body, size_t len, uin
     }
     fuzz_check(circle_chain_verify(c, ad, body, len) == KITH_OK);
     circle_chain_serialize(c, &after, &after_len);
-    fuzz_check(circle_chain_open(c, ad, body, len, now_s, pt, sizeof pt, &pt_len) ==
-               KITH_EREPLAY);
+    fuzz_check(circle_chain_open(c, ad, body, len, now_s, pt, sizeof pt, &pt_len) == KITH_EREPLAY);
     fuzz_check(fuzz_chain_is(c, after, after_len));
     sodium_memzero(after, after_len);
     free(after);

@@ -19,7 +19,7 @@
 #define CIRCLE_OP_CTX     "kith-v1/circle-op"
 #define CIRCLE_OP_HASH    "kith-v1/circle-op" /* label of H32(op) */
 /* version, type, circle_id, epoch_no, parent, issued_at, issuer IK */
-#define CIRCLE_OP_FIXED   (1 + 1 + CIRCLE_ID_BYTES + 4 + 16 + 4 + 32)
+#define CIRCLE_OP_FIXED (1 + 1 + CIRCLE_ID_BYTES + 4 + 16 + 4 + 32)
 /* fixed, subject bundle, admin, three length bytes, signature */
 #define CIRCLE_OP_MIN     (CIRCLE_OP_FIXED + IDENTITY_PUBLIC_BYTES + 1 + 3 + 64)
 #define CIRCLE_NAME_MAX   (CIRCLE_NAME_BUF - 1)
@@ -174,8 +174,7 @@ circle_op_decode(const uint8_t *in, size_t len, struct circle_op *op)
     int rc;
 
     memset(op, 0, sizeof *op);
-    if (in == NULL || len < CIRCLE_OP_MIN || len > CIRCLE_OP_MAX ||
-        in[0] != CIRCLE_OP_VERSION) {
+    if (in == NULL || len < CIRCLE_OP_MIN || len > CIRCLE_OP_MAX || in[0] != CIRCLE_OP_VERSION) {
         return KITH_EMALFORMED;
     }
     end = len - 64;
@@ -218,8 +217,7 @@ out:
 /* ---- the log ---- */
 
 int
-circle_log_next(const uint8_t *log, size_t log_len, size_t *off, const uint8_t **op,
-                size_t *op_len)
+circle_log_next(const uint8_t *log, size_t log_len, size_t *off, const uint8_t **op, size_t *op_len)
 {
     size_t len;
 

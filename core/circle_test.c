@@ -20,13 +20,13 @@
 
 #include "core/circle.h"
 
-#define T0       1700000000u
-#define HOUR     3600u
-#define DAY      (24u * HOUR)
-#define BODY_CAP (CIRCLE_BODY_MIN + 256)
+#define T0        1700000000u
+#define HOUR      3600u
+#define DAY       (24u * HOUR)
+#define BODY_CAP  (CIRCLE_BODY_MIN + 256)
 #define N_MEMBERS 8
 
-static const uint8_t t_cid[CIRCLE_ID_BYTES] = { 0xc1, 0x2c, 0x1e, 3, 4, 5, 6, 7,
+static const uint8_t t_cid[CIRCLE_ID_BYTES] = { 0xc1, 0x2c, 0x1e, 3,  4,  5,  6,  7,
                                                 8,    9,    10,   11, 12, 13, 14, 15 };
 static uint64_t t_seed = 0x6b697468c12c1eull;
 
@@ -94,16 +94,16 @@ t_identity(uint8_t seed)
     t_clamp(ikdh_sk);
     t_clamp(tk_sk);
     in[0] = 1;
-    crypto_sign_seed_keypair(pub, ik_sk, ik_seed);          /* ik */
-    crypto_scalarmult_base(pub + 32, ikdh_sk);              /* ikdh */
-    t_sign(pub + 64, ik_sk, "kith-v1/ikdh", pub + 32, 32);  /* ikdh_sig */
-    crypto_scalarmult_base(pub + 128, tk_sk);               /* tk */
+    crypto_sign_seed_keypair(pub, ik_sk, ik_seed);         /* ik */
+    crypto_scalarmult_base(pub + 32, ikdh_sk);             /* ikdh */
+    t_sign(pub + 64, ik_sk, "kith-v1/ikdh", pub + 32, 32); /* ikdh_sig */
+    crypto_scalarmult_base(pub + 128, tk_sk);              /* tk */
     memcpy(tk_msg, pub + 128, 32);
     tk_msg[32] = (uint8_t)((T0 + 90 * DAY) >> 24);
     tk_msg[33] = (uint8_t)((T0 + 90 * DAY) >> 16);
     tk_msg[34] = (uint8_t)((T0 + 90 * DAY) >> 8);
     tk_msg[35] = (uint8_t)(T0 + 90 * DAY);
-    memcpy(pub + 160, tk_msg + 32, 4);                      /* tk_not_after */
+    memcpy(pub + 160, tk_msg + 32, 4); /* tk_not_after */
     t_sign(pub + 164, ik_sk, "kith-v1/transport", tk_msg, sizeof tk_msg);
     memcpy(pub + IDENTITY_PUBLIC_BYTES, ik_sk, 64);
     memcpy(pub + IDENTITY_PUBLIC_BYTES + 64, ikdh_sk, 32);
@@ -415,18 +415,18 @@ op__decode_checks_grammar__behind_a_valid_signature(void **state)
         size_t at;
         uint8_t value;
     } edits[] = {
-        { 0, 2 },                    /* version */
-        { 1, 0 },                    /* type */
-        { 1, 6 },                    /* type */
-        { 1, CIRCLE_OP_CREATE },     /* a CREATE with a parent and epoch 2 */
-        { 21, 1 },                   /* epoch_no 2 -> 1 for an ADD */
-        { admin_at, 2 },             /* admin is a bool */
-        { name_at, 0x07 },           /* control character in the name */
-        { name_at, 0xff },           /* not UTF-8 */
-        { name_at, 0x00 },           /* embedded NUL */
-        { name_at - 1, 0 },          /* empty name */
-        { name_at + 11, 'x' },       /* endpoint grammar ("tcp:" -> "txp:") */
-        { o.len - 65, 1 },           /* circle_name_len runs into the signature */
+        { 0, 2 },                /* version */
+        { 1, 0 },                /* type */
+        { 1, 6 },                /* type */
+        { 1, CIRCLE_OP_CREATE }, /* a CREATE with a parent and epoch 2 */
+        { 21, 1 },               /* epoch_no 2 -> 1 for an ADD */
+        { admin_at, 2 },         /* admin is a bool */
+        { name_at, 0x07 },       /* control character in the name */
+        { name_at, 0xff },       /* not UTF-8 */
+        { name_at, 0x00 },       /* embedded NUL */
+        { name_at - 1, 0 },      /* empty name */
+        { name_at + 11, 'x' },   /* endpoint grammar ("tcp:" -> "txp:") */
+        { o.len - 65, 1 },       /* circle_name_len runs into the signature */
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
         edited = o;
@@ -870,8 +870,8 @@ resolve__converges__across_random_delivery_orders(void **state)
             len = t_log_raw(log, ops, order, 7);
             t_resolve(log, len, &st);
             if (memcmp(st.epoch_id, want.epoch_id, 16) != 0) {
-                print_message("seed 0x%llx trial %d member %d\n", (unsigned long long)seed,
-                              trial, member);
+                print_message("seed 0x%llx trial %d member %d\n", (unsigned long long)seed, trial,
+                              member);
             }
             t_assert_same_state(&st, &want);
         }
@@ -1253,9 +1253,9 @@ chain__tampering_anywhere__is_refused_and_changes_nothing(void **state)
         uint8_t small[31];
         size_t len = 5;
 
-        assert_int_equal(circle_chain_open(c, m[0].ad, m[0].body, m[0].len, T0, small,
-                                           sizeof small, &len),
-                         KITH_ETOOBIG);
+        assert_int_equal(
+            circle_chain_open(c, m[0].ad, m[0].body, m[0].len, T0, small, sizeof small, &len),
+            KITH_ETOOBIG);
         t_snap_same(c, &snap);
     }
     assert_int_equal(t_open(c, &m[0], T0), KITH_OK);
@@ -1380,7 +1380,7 @@ chain__survives_serialisation__mid_stream(void **state)
     assert_int_equal(circle_chain_parse(snap.bytes, snap.len, &c), KITH_EMALFORMED);
     snap.bytes[0] = 1;
     assert_int_equal(snap.len, 137 + 2 * 40); /* skipped 0 and 2, next 4 */
-    snap.bytes[137 + 3] = 2; /* skipped 2, 2: not ascending */
+    snap.bytes[137 + 3] = 2;                  /* skipped 2, 2: not ascending */
     assert_int_equal(circle_chain_parse(snap.bytes, snap.len, &c), KITH_EMALFORMED);
     snap.bytes[137 + 3] = 0;
     snap.bytes[137 + 40 + 3] = 4; /* skipped 0, 4: at or past next */
@@ -1512,7 +1512,7 @@ secrecy__removed_members_and_joiners__read_nothing_outside_their_epochs(void **s
         t_seal(&m[A].sender, A, &old_msgs[i]);
     }
     assert_int_equal(t_opens(&m[R], old_msgs, 1), 1); /* R reads epoch 4 */
-    circle_sender_skd(&m[B].sender, t_cid, &old_b);    /* what R holds of B */
+    circle_sender_skd(&m[B].sender, t_cid, &old_b);   /* what R holds of B */
     /* REMOVE(R): the remaining members' new keys never reach R. */
     t_issue(&log, &log_len, &o, CIRCLE_OP_REMOVE, A, R, false, T0 + 10);
     t_resolve(log, log_len, &st);

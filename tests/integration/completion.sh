@@ -24,7 +24,7 @@ expect_words() {
 }
 
 expect_words "passwd practice" "$KITH" p
-expect_words "rename repair restore run" "$KITH" r
+expect_words "rename repair restore retention run" "$KITH" r
 expect_words "--help --home" "$KITH" --h
 expect_words "status" "$KITH" --home /tmp sta
 expect_words "--wait" "$KITH" send --wa
