@@ -38,8 +38,8 @@ cli_retention_plain(struct cli_buf *out, const char *contact, const struct engin
     if (r->seconds == 0) {
         cli_printf(out, "Messages with %s stay until you delete them.\n", contact);
     } else {
-        cli_printf(out, "Messages with %s disappear %s after they are sent or received.\n",
-                   contact, text);
+        cli_printf(out, "Messages with %s disappear %s after they are sent or received.\n", contact,
+                   text);
     }
     if (!r->has_proposal) {
         return;
@@ -49,8 +49,7 @@ cli_retention_plain(struct cli_buf *out, const char *contact, const struct engin
         cli_printf(out, "You proposed: %s. It takes effect when %s accepts.\n",
                    r->proposal_seconds == 0 ? "keep messages (off)" : text, contact);
     } else {
-        cli_printf(out,
-                   "%s proposes: %s. Answer with `kith retention %s accept` or `decline`.\n",
+        cli_printf(out, "%s proposes: %s. Answer with `kith retention %s accept` or `decline`.\n",
                    contact, r->proposal_seconds == 0 ? "keep messages (off)" : text, contact);
     }
 }
@@ -77,8 +76,9 @@ cli_retention_change(struct engine *e, const char *contact, const char *what, st
         return 1;
     }
     if (rc == KITH_ESTATE) {
-        cli_printf(err, is_answer ? "kith: %s hasn't proposed a change to answer\n"
-                                  : "kith: that is already the setting with %s\n",
+        cli_printf(err,
+                   is_answer ? "kith: %s hasn't proposed a change to answer\n"
+                             : "kith: that is already the setting with %s\n",
                    contact);
         return 1;
     }

@@ -394,6 +394,84 @@ circle_introduce(struct engine *e, struct engine_txn *t, const struct circle_mem
     return KITH_OK;
 }
 
+/* The welcome for a member we added: the whole log (so they can check every step) and the
+ * secret of their introductions. */
+int
+engine_circle_welcome(struct engine *e, struct engine_txn *t, const struct engine_circle *c,
+                      const uint8_t member_id[16], const uint8_t secret[32])
+{
+    uint8_t *log = NULL;
+    size_t log_len = 0;
+    uint8_t *payload;
+    int rc = store_circle_ops_get(e->st, c->id, &log, &log_len);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    payload = xmalloc(32 + log_len);
+    memcpy(payload, secret, 32);
+    memcpy(payload + 32, log, log_len);
+    rc = engine_circle_send_env(e, t, member_id, ENVELOPE_CIRCLE_WELCOME, payload, 32 + log_len);
+    sodium_memzero(payload, 32);
+    free(payload);
+    store_blob_free(log, log_len);
+    return rc;
+}
+
+/* Ops of ours that lost a race (another op on the same epoch hashed lower) are issued again on
+ * top of the winner while they still mean something (PROTOCOL-NOTES.md §2.6). */
+static int
+circle_reissue(struct engine *e, struct engine_txn *t, struct engine_circle *c,
+               const uint8_t *log, size_t log_len)
+{
+    const uint8_t *my_ik = identity_public(e->id)->ik;
+    size_t nlosers = c->st->nlosers < 8 ? c->st->nlosers : 8;
+    size_t off = 0;
+    const uint8_t *op;
+    size_t op_len;
+    int rc = KITH_OK;
+
+    while (nlosers > 0 && rc == KITH_OK &&
+           circle_log_next(log, log_len, &off, &op, &op_len) == KITH_OK) {
+        struct circle_op dec;
+        bool lost = false;
+        if (circle_op_decode(op, op_len, &dec) != KITH_OK ||
+            memcmp(dec.issuer_ik, my_ik, 32) != 0) {
+            continue;
+        }
+        for (size_t i = 0; i < nlosers; i++) {
+            lost = lost || memcmp(c->st->losers[i], dec.hash, 32) == 0;
+        }
+        if (!lost) {
+            continue;
+        }
+        if (dec.type == CIRCLE_OP_ADD &&
+            circle_member_find(c->st, dec.subject.member_id) == NULL) {
+            struct circle_op again;
+            uint8_t secret[32];
+            memset(&again, 0, sizeof again);
+            again.type = CIRCLE_OP_ADD;
+            again.subject = dec.subject;
+            randombytes_buf(secret, sizeof secret);
+            rc = engine_circle_issue(e, t, c, &again, secret, NULL);
+            if (rc == KITH_OK) {
+                rc = engine_circle_welcome(e, t, c, dec.subject.member_id, secret);
+            }
+            sodium_memzero(secret, sizeof secret);
+            return rc; /* the log changed under us: one at a time */
+        }
+        if (dec.type == CIRCLE_OP_REMOVE &&
+            circle_member_find(c->st, dec.subject.member_id) != NULL) {
+            struct circle_op again;
+            memset(&again, 0, sizeof again);
+            again.type = CIRCLE_OP_REMOVE;
+            again.subject = dec.subject;
+            return engine_circle_issue(e, t, c, &again, NULL, dec.subject.member_id);
+        }
+    }
+    return rc;
+}
+
 /*
  * The op log of circle c grew to (log, log_len). Resolve it; when the epoch moved: store the
  * log, follow our own membership, introduce ourselves to members who joined (intro_secret,
@@ -430,6 +508,16 @@ engine_circle_apply(struct engine *e, struct engine_txn *t, struct engine_circle
         free(old);
         return rc;
     }
+    if (state == STORE_CIRCLE_LEFT) {
+        /* Our LEAVE lost a race with another op: leave again on top of the winner. */
+        struct circle_op again;
+        c->st = ns;
+        free(old);
+        memset(&again, 0, sizeof again);
+        again.type = CIRCLE_OP_LEAVE;
+        engine_circle_me(e, &again.subject);
+        return engine_circle_issue(e, t, c, &again, NULL, NULL);
+    }
     if (state == STORE_CIRCLE_JOINING) {
         rc = store_circle_set_state(e->st, c->id, STORE_CIRCLE_ACTIVE);
         state = STORE_CIRCLE_ACTIVE;
@@ -461,6 +549,9 @@ engine_circle_apply(struct engine *e, struct engine_txn *t, struct engine_circle
         rc = engine_circle_ensure_key(e, t, c, &s);
         sodium_memzero(&s, sizeof s);
         engine_crash_point("epoch.after_apply");
+    }
+    if (rc == KITH_OK && state == STORE_CIRCLE_ACTIVE && c->st->nlosers > 0) {
+        rc = circle_reissue(e, t, c, log, log_len);
     }
     return rc;
 }

@@ -42,6 +42,10 @@ KITH_NODISCARD int engine_circle_apply(struct engine *e, struct engine_txn *t,
 KITH_NODISCARD int engine_circle_issue(struct engine *e, struct engine_txn *t,
                                        struct engine_circle *c, struct circle_op *op,
                                        const uint8_t *intro_secret, const uint8_t *also);
+/* Send the welcome (whole log + intro secret) to a member we added. */
+KITH_NODISCARD int engine_circle_welcome(struct engine *e, struct engine_txn *t,
+                                         const struct engine_circle *c,
+                                         const uint8_t member_id[16], const uint8_t secret[32]);
 /* Run fn in one durable transaction (then reload what changed and flush). */
 KITH_NODISCARD int engine_circle_txn(struct engine *e,
                                      int (*fn)(struct engine *, struct engine_txn *, void *),

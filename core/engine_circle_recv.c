@@ -92,9 +92,6 @@ engine_circle_admit(struct engine *e, struct engine_txn *t, uint32_t invite_id,
     struct engine_circle *c;
     struct store_contact sc;
     struct circle_op op;
-    uint8_t *log = NULL;
-    size_t log_len = 0;
-    uint8_t *payload;
     int rc = store_invite_get_circle(e->st, invite_id, circle_id);
 
     if (rc == KITH_ENOTFOUND || (rc == KITH_OK && memcmp(circle_id, zero, 16) == 0)) {
@@ -123,19 +120,8 @@ engine_circle_admit(struct engine *e, struct engine_txn *t, uint32_t invite_id,
     randombytes_buf(secret, sizeof secret);
     rc = engine_circle_issue(e, t, c, &op, secret, NULL);
     if (rc == KITH_OK) {
-        rc = store_circle_ops_get(e->st, c->id, &log, &log_len);
+        rc = engine_circle_welcome(e, t, c, sc.member_id, secret);
     }
-    if (rc == KITH_OK) {
-        /* The welcome: the whole log (so they can check every step) and the intro secret. */
-        payload = xmalloc(32 + log_len);
-        memcpy(payload, secret, 32);
-        memcpy(payload + 32, log, log_len);
-        rc = engine_circle_send_env(e, t, sc.member_id, ENVELOPE_CIRCLE_WELCOME, payload,
-                                    32 + log_len);
-        sodium_memzero(payload, 32);
-        free(payload);
-    }
-    store_blob_free(log, log_len);
     sodium_memzero(secret, sizeof secret);
     if (rc == KITH_OK) {
         engine_emit(e, ENGINE_EV_CIRCLE, c->st->name, NULL);
@@ -245,8 +231,7 @@ circle_recv_op(struct engine *e, struct engine_txn *t, const struct envelope *en
         return rc;
     }
     c = engine_circle_by_cid(e, dec.circle_id);
-    if (c == NULL || c->st == NULL ||
-        (c->state != STORE_CIRCLE_ACTIVE && c->state != STORE_CIRCLE_REMOVED)) {
+    if (c == NULL || c->st == NULL || c->state == STORE_CIRCLE_JOINING) {
         return KITH_OK; /* not a circle we are in (or not yet: the welcome brings the log) */
     }
     rc = store_circle_ops_get(e->st, c->id, &log, &log_len);

@@ -42,10 +42,17 @@ sync_in_kept_epoch(const struct engine_circle *c, const uint8_t member_id[16])
     return false;
 }
 
+/* The first kept epoch we were a member of: nothing before it concerns us (a joiner holds
+ * none of it and must not be served it). */
 static uint32_t
-sync_min_epoch(const struct engine_circle *c)
+sync_min_epoch(struct engine *e, const struct engine_circle *c)
 {
-    return c->st->nepochs > 0 ? c->st->epochs[0].epoch_no : c->st->epoch_no;
+    for (size_t i = 0; i < c->st->nepochs; i++) {
+        if (circle_epoch_has(&c->st->epochs[i], e->member_id)) {
+            return c->st->epochs[i].epoch_no;
+        }
+    }
+    return c->st->epoch_no;
 }
 
 static void
@@ -59,7 +66,7 @@ sync_send_have(struct engine *e, const struct engine_circle *c, const uint8_t pe
     size_t len = 0;
     struct frame f;
 
-    sync_vec_have(c->held, sync_min_epoch(c), flags, h);
+    sync_vec_have(c->held, sync_min_epoch(e, c), flags, h);
     if (sync_have_encode(h, body, 4 + SYNC_ENTRIES_MAX * SYNC_ENTRY_BYTES, &body_len) ==
         KITH_OK) {
         uint8_t *copy = xmalloc(body_len);
@@ -162,7 +169,7 @@ engine_sync_recv_have(struct engine *e, const struct engine_peer *p, const struc
             sync_mark_delivered(e, c, en->epoch_no);
         }
     }
-    ngaps = sync_vec_diff(c->held, h, sync_min_epoch(c), gaps, 64, &they_have_more);
+    ngaps = sync_vec_diff(c->held, h, sync_min_epoch(e, c), gaps, 64, &they_have_more);
     for (size_t g = 0; g < ngaps && served < SYNC_SERVE_MAX; g++) {
         const struct circle_epoch *ep = circle_epoch_find(c->st, gaps[g].epoch);
         struct store_cframe *fr = NULL;

@@ -18,14 +18,15 @@
 #include "proto/update.h"
 
 #define EU_ANNOUNCED "announced_listen" /* sealed settings, not exposed by `kith config` */
-#define EU_SEQ "endpoint_seq"
+#define EU_SEQ       "endpoint_seq"
 
 /* The endpoints we publish now: what invites carry (none for "none"). */
 static void
 eu_own_record(const struct engine *e, struct update_endpoint *u)
 {
     memset(u, 0, sizeof *u);
-    if (strcmp(e->publish, "none") != 0 && frame_valid_endpoint(e->publish, strlen(e->publish), false)) {
+    if (strcmp(e->publish, "none") != 0 &&
+        frame_valid_endpoint(e->publish, strlen(e->publish), false)) {
         snprintf(u->endpoints[0], sizeof u->endpoints[0], "%s", e->publish);
         u->n_endpoints = 1;
     }

@@ -135,8 +135,8 @@ enum retention_effect
 retention_receive(struct retention *r, const struct update_retention *step)
 {
     enum retention_effect effect = RETENTION_IGNORED;
-    bool is_open = r->has_proposal && r->is_ours &&
-                   memcmp(step->proposal_id, r->proposal_id, 16) == 0;
+    bool is_open =
+        r->has_proposal && r->is_ours && memcmp(step->proposal_id, r->proposal_id, 16) == 0;
 
     if (step->counter <= r->counter_in) {
         return RETENTION_IGNORED;

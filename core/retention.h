@@ -18,7 +18,7 @@
 #include "core/err.h"
 #include "proto/update.h"
 
-#define RETENTION_RECENT 4 /* our latest proposals an acceptance may still name */
+#define RETENTION_RECENT      4 /* our latest proposals an acceptance may still name */
 #define RETENTION_STATE_BYTES (1 + 4 + 8 + 8 + 1 + 16 + 4 + 1 + RETENTION_RECENT * 20)
 
 struct retention {

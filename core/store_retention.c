@@ -160,9 +160,8 @@ store_endpoint_seq_get(struct store *st, int64_t contact_id, uint64_t *seq)
 int
 store_endpoint_seq_set(struct store *st, int64_t contact_id, uint64_t seq)
 {
-    static const char sql[] =
-        "INSERT INTO contact_pref(contact_id, endpoint_seq) VALUES (?1, ?2)"
-        " ON CONFLICT(contact_id) DO UPDATE SET endpoint_seq = ?2";
+    static const char sql[] = "INSERT INTO contact_pref(contact_id, endpoint_seq) VALUES (?1, ?2)"
+                              " ON CONFLICT(contact_id) DO UPDATE SET endpoint_seq = ?2";
     sqlite3_stmt *s = NULL;
     int rc = store_pref_prepare(st, sql, &s);
 
@@ -208,7 +207,7 @@ store_msg_delete_at(struct store *st, const uint8_t msg_id[16], int64_t *at)
 }
 
 /* Rows that may go: due, and not waiting in the outbox for delivery or expiry. */
-#define STORE_DELETABLE \
+#define STORE_DELETABLE                                                                            \
     "delete_at > 0 AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.msg_id = msg.msg_id)"
 
 int
@@ -235,8 +234,8 @@ int
 store_msg_delete_due(struct store *st, int64_t now_s, size_t *deleted)
 {
     sqlite3_stmt *s = NULL;
-    int rc = store_pref_prepare(
-        st, "DELETE FROM msg WHERE delete_at <= ?1 AND " STORE_DELETABLE, &s);
+    int rc =
+        store_pref_prepare(st, "DELETE FROM msg WHERE delete_at <= ?1 AND " STORE_DELETABLE, &s);
 
     *deleted = 0;
     if (rc != KITH_OK) {

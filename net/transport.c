@@ -275,6 +275,16 @@ transport_peer_set(struct transport *t, const uint8_t peer_id[TRANSPORT_PEER_ID]
     }
     memcpy(p->tk, tk, 32);
     p->has_tk = true;
+    /* They accepted our invite on a connection still open: that is a way back to them. */
+    for (size_t i = 0; i < TRANSPORT_INVITEE_ROUTES && p->route_len == 0; i++) {
+        struct transport_invitee_route *r = &t->invitee_routes[i];
+        if (r->route_len > 0 && memcmp(r->tk, tk, 32) == 0) {
+            memcpy(p->route, r->route, r->route_len);
+            p->route_len = r->route_len;
+            p->route_fd = r->fd;
+            r->route_len = 0;
+        }
+    }
     if (endpoint == NULL) {
         return KITH_OK;
     }

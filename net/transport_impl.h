@@ -35,8 +35,20 @@ struct transport_peer {
     int route_fd;
 };
 
+/* The last inbound connection of an invitee key not (yet) known as a peer's: when that key
+ * becomes a peer's (the invite was accepted), the connection is its way back. */
+#define TRANSPORT_INVITEE_ROUTES 16
+struct transport_invitee_route {
+    uint8_t tk[32];
+    uint8_t route[TRANSPORT_ROUTE_MAX];
+    size_t route_len; /* 0: slot free */
+    int fd;
+};
+
 struct transport {
     void *ctx;
+    struct transport_invitee_route invitee_routes[TRANSPORT_INVITEE_ROUTES];
+    size_t invitee_next;
     void *zap; /* NULL only under the KITH_TEST_BREAK_ZAP hook */
     void *router;
     void *router_monitor;

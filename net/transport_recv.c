@@ -69,6 +69,12 @@ transport_router_events(struct transport *t, const struct transport_events *ev, 
         if (rc != KITH_OK || event != ZMQ_EVENT_DISCONNECTED) {
             continue;
         }
+        for (size_t i = 0; i < TRANSPORT_INVITEE_ROUTES; i++) {
+            if (t->invitee_routes[i].route_len > 0 && t->invitee_routes[i].fd >= 0 &&
+                (uint32_t)t->invitee_routes[i].fd == fd) {
+                t->invitee_routes[i].route_len = 0;
+            }
+        }
         for (size_t i = 0; i < t->npeers; i++) {
             struct transport_peer *p = t->peers[i];
             if (p->route_len > 0 && p->route_fd >= 0 && (uint32_t)p->route_fd == fd) {
@@ -199,6 +205,23 @@ transport_read_router(struct transport *t, const struct transport_events *ev, vo
         const uint8_t *peer_id = o.kind == TRANSPORT_CONTACT ? o.peer_id
                                  : known != NULL              ? known->peer_id
                                                               : NULL;
+        if (o.kind == TRANSPORT_INVITEE && known == NULL &&
+            o.routing_id_len <= TRANSPORT_ROUTE_MAX) {
+            struct transport_invitee_route *r = NULL;
+            for (size_t i = 0; i < TRANSPORT_INVITEE_ROUTES && r == NULL; i++) {
+                if (t->invitee_routes[i].route_len > 0 &&
+                    memcmp(t->invitee_routes[i].tk, o.tk, 32) == 0) {
+                    r = &t->invitee_routes[i];
+                }
+            }
+            if (r == NULL) {
+                r = &t->invitee_routes[t->invitee_next++ % TRANSPORT_INVITEE_ROUTES];
+            }
+            memcpy(r->tk, o.tk, 32);
+            memcpy(r->route, o.routing_id, o.routing_id_len);
+            r->route_len = o.routing_id_len;
+            r->fd = zmq_msg_get(&payload, ZMQ_SRCFD);
+        }
         if (peer_id != NULL &&
             transport_remember_route(t, peer_id, &o, zmq_msg_get(&payload, ZMQ_SRCFD)) &&
             ev != NULL && ev->on_peer_up != NULL) {

@@ -47,8 +47,7 @@ update_is_zero(const uint8_t *p, size_t len)
 }
 
 int
-update_endpoint_body(const struct update_endpoint *u, uint8_t *out, size_t out_cap,
-                     size_t *out_len)
+update_endpoint_body(const struct update_endpoint *u, uint8_t *out, size_t out_cap, size_t *out_len)
 {
     size_t need = 1 + 8 + 1;
     size_t ep_len[UPDATE_ENDPOINTS_MAX];

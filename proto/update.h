@@ -19,11 +19,11 @@
  * u8 version=1 | u64 seq | u8 n_endpoints (0..4) | n x (u8 len | ASCII endpoint, 1..96) |
  * 64 SIG_IK("kith-v1/endpoint" || signer IK (32) || every preceding byte).
  * seq only grows: a receiver applies a record only when its seq is above the last applied. */
-#define UPDATE_VERSION 1
+#define UPDATE_VERSION       1
 #define UPDATE_ENDPOINTS_MAX 4
-#define UPDATE_ENDPOINT_MAX 96
-#define UPDATE_SIG_BYTES 64
-#define UPDATE_ENDPOINT_BYTES_MAX \
+#define UPDATE_ENDPOINT_MAX  96
+#define UPDATE_SIG_BYTES     64
+#define UPDATE_ENDPOINT_BYTES_MAX                                                                  \
     (1 + 8 + 1 + UPDATE_ENDPOINTS_MAX * (1 + UPDATE_ENDPOINT_MAX) + UPDATE_SIG_BYTES)
 #define UPDATE_ENDPOINT_CONTEXT "kith-v1/endpoint"
 
@@ -44,8 +44,7 @@ KITH_NODISCARD int update_endpoint_encode(const struct update_endpoint *u,
                                           size_t *out_len);
 /* Structure only, no signature check (for the fuzzer and for relays that cannot verify):
  * KITH_OK with *u filled, or KITH_EMALFORMED (u zeroed). */
-KITH_NODISCARD int update_endpoint_parse(const uint8_t *in, size_t len,
-                                         struct update_endpoint *u);
+KITH_NODISCARD int update_endpoint_parse(const uint8_t *in, size_t len, struct update_endpoint *u);
 /* Parse and verify against the signer's IK: KITH_OK, KITH_EMALFORMED or KITH_ECRYPTO; on
  * any error *u is zeroed. */
 KITH_NODISCARD int update_endpoint_decode(const uint8_t *in, size_t len,
@@ -59,7 +58,7 @@ KITH_NODISCARD int update_endpoint_decode(const uint8_t *in, size_t len,
  * seconds 0. counter grows with every step one side sends (a step older than the last one
  * applied from that side is ignored). */
 #define UPDATE_RETENTION_BYTES 46
-#define UPDATE_RETENTION_MAX (366u * 86400u)
+#define UPDATE_RETENTION_MAX   (366u * 86400u)
 enum update_retention_kind {
     UPDATE_RETENTION_PROPOSE = 1,
     UPDATE_RETENTION_ACCEPT = 2,

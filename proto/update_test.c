@@ -72,8 +72,7 @@ endpoint__round_trips__with_the_layout_of_the_header(void **state)
     assert_int_equal(buf[9], 2);
     assert_int_equal(buf[10], 20);
     assert_memory_equal(buf + 11, "tcp://127.0.0.1:7741", 20);
-    assert_int_equal(update_endpoint_decode(buf, len, identity_public(f->id)->ik, &back),
-                     KITH_OK);
+    assert_int_equal(update_endpoint_decode(buf, len, identity_public(f->id)->ik, &back), KITH_OK);
     assert_true(back.seq == u.seq);
     assert_int_equal(back.n_endpoints, 2);
     assert_string_equal(back.endpoints[0], u.endpoints[0]);
@@ -92,8 +91,7 @@ endpoint__round_trips__with_no_endpoints(void **state)
     u.seq = 7;
     assert_int_equal(update_endpoint_encode(&u, f->id, buf, sizeof buf, &len), KITH_OK);
     assert_int_equal(len, 10 + 64);
-    assert_int_equal(update_endpoint_decode(buf, len, identity_public(f->id)->ik, &back),
-                     KITH_OK);
+    assert_int_equal(update_endpoint_decode(buf, len, identity_public(f->id)->ik, &back), KITH_OK);
     assert_int_equal(back.n_endpoints, 0);
     assert_true(back.seq == 7);
 }
@@ -256,10 +254,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(endpoint__round_trips__with_the_layout_of_the_header,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(endpoint__round_trips__with_no_endpoints, setup,
+        cmocka_unit_test_setup_teardown(endpoint__round_trips__with_the_layout_of_the_header, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(endpoint__round_trips__with_no_endpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(
             endpoint_decode__rejects__another_signer_and_every_flipped_byte, setup, teardown),
         cmocka_unit_test(endpoint_parse__rejects__malformed_structure),

@@ -27,6 +27,13 @@ static const struct commands_info commands_table[] = {
     { "/repair", "/repair [NAME]", "A guided, gentle way to talk about something that hurt." },
     { "/retention", "/retention [30s|10m|1h|7d|off|accept|decline]",
       "Disappearing messages here: see, propose, or answer theirs." },
+    { "/circle", "/circle create NAME", "Start a support circle called #NAME, with you in it." },
+    { "/circle", "/circle invite [NAME]", "A code (and QR code) that brings one person into the circle." },
+    { "/circle", "/circle members [NAME]", "Who is in the circle." },
+    { "/circle", "/circle remove CONTACT", "Take CONTACT out of the open circle." },
+    { "/circle", "/circle leave [NAME]", "Leave the circle; your copy of its history stays here." },
+    { "/checkin", "/checkin [NAME]", "How's today? Share it with a circle, or keep it for you (F5)." },
+    { "/support", "/support [NAME]", "Let a circle know you could use support (F4)." },
 };
 
 #define COMMANDS_N (sizeof commands_table / sizeof commands_table[0])
@@ -36,6 +43,8 @@ static const enum commands_verb commands_verbs[COMMANDS_N] = {
     COMMANDS_NAME,  COMMANDS_CONTACTS, COMMANDS_HELP,   COMMANDS_LOCK,   COMMANDS_QUIT,
     COMMANDS_HEAVY, COMMANDS_BOUNDARY, COMMANDS_SHOW,   COMMANDS_CONSENT,
     COMMANDS_REPAIR, COMMANDS_RETENTION,
+    COMMANDS_CIRCLE_CREATE, COMMANDS_CIRCLE_INVITE, COMMANDS_CIRCLE_MEMBERS,
+    COMMANDS_CIRCLE_REMOVE, COMMANDS_CIRCLE_LEAVE, COMMANDS_CHECKIN, COMMANDS_SUPPORT,
 };
 
 size_t
@@ -57,6 +66,45 @@ commands_skip_spaces(const char *p)
         p++;
     }
     return p;
+}
+
+/* Does entry i share its name with a neighbour (a command with several forms)? */
+static bool
+commands_is_multi(size_t i)
+{
+    return (i + 1 < COMMANDS_N && strcmp(commands_table[i].name, commands_table[i + 1].name) == 0) ||
+           (i > 0 && strcmp(commands_table[i].name, commands_table[i - 1].name) == 0);
+}
+
+/* The second word of entry i's usage ("create" in "/circle create NAME"); *len its length. */
+static const char *
+commands_sub(size_t i, size_t *len)
+{
+    const char *s = commands_table[i].usage + strlen(commands_table[i].name);
+
+    s = commands_skip_spaces(s);
+    *len = strcspn(s, " ");
+    return s;
+}
+
+/* For a command with several forms whose first entry is i: the entry whose second word is the
+ * one at *args (moved past it), or COMMANDS_N. */
+static size_t
+commands_pick_form(size_t i, const char **args)
+{
+    const char *w = commands_skip_spaces(*args);
+    size_t w_len = strcspn(w, " ");
+
+    for (size_t j = i; j < COMMANDS_N && strcmp(commands_table[j].name, commands_table[i].name) == 0;
+         j++) {
+        size_t sub_len;
+        const char *sub = commands_sub(j, &sub_len);
+        if (w_len > 0 && sub_len == w_len && strncasecmp(w, sub, w_len) == 0) {
+            *args = w + w_len;
+            return j;
+        }
+    }
+    return COMMANDS_N;
 }
 
 /* Read one NAME token (bare or "quoted") into out; *p moves past it.
@@ -169,10 +217,16 @@ commands_parse_args(const char *args, struct commands_parsed *out, const char **
     case COMMANDS_VERIFY:
     case COMMANDS_BOUNDARY:
     case COMMANDS_REPAIR:
+    case COMMANDS_CIRCLE_CREATE:
+    case COMMANDS_CIRCLE_INVITE:
+    case COMMANDS_CIRCLE_MEMBERS:
+    case COMMANDS_CIRCLE_REMOVE:
+    case COMMANDS_CIRCLE_LEAVE:
+    case COMMANDS_CHECKIN:
+    case COMMANDS_SUPPORT:
         rc = commands_take_name(&p, out->name);
-        if (rc == KITH_ENOTFOUND && (out->verb == COMMANDS_VERIFY ||
-                                     out->verb == COMMANDS_BOUNDARY ||
-                                     out->verb == COMMANDS_REPAIR)) {
+        if (rc == KITH_ENOTFOUND && out->verb != COMMANDS_QUERY && out->verb != COMMANDS_NAME &&
+            out->verb != COMMANDS_CIRCLE_CREATE && out->verb != COMMANDS_CIRCLE_REMOVE) {
             return KITH_OK; /* the open conversation */
         }
         if (rc != KITH_OK || *commands_skip_spaces(p) != '\0') {
@@ -249,8 +303,14 @@ commands_parse(const char *line, struct commands_parsed *out, const char **why)
     for (size_t i = 0; i < COMMANDS_N; i++) {
         if (strlen(commands_table[i].name) == word_len &&
             strncasecmp(word, commands_table[i].name, word_len) == 0) {
-            out->verb = commands_verbs[i];
-            return commands_parse_args(line + word_len, out, why, commands_table[i].usage);
+            const char *args = line + word_len;
+            size_t at = commands_is_multi(i) ? commands_pick_form(i, &args) : i;
+            if (at == COMMANDS_N) {
+                *why = "That needs one more word, like /circle create NAME; /help lists them.";
+                return KITH_EINVAL;
+            }
+            out->verb = commands_verbs[at];
+            return commands_parse_args(args, out, why, commands_table[at].usage);
         }
     }
     if (word_len == 5 && strncasecmp(word, "/exit", 5) == 0) {
@@ -267,10 +327,51 @@ commands_has_prefix(const char *candidate, const char *word, size_t word_len)
     return strlen(candidate) >= word_len && strncasecmp(candidate, word, word_len) == 0;
 }
 
+/* The words that may complete the one starting at start: distinct command names (first word), the
+ * second words of a command with several forms, else NULL (the caller's names). words has room
+ * for COMMANDS_N; subs holds the second words as strings. */
+static size_t
+commands_candidates(const char *line, size_t start, const char *words[COMMANDS_N],
+                    char subs[COMMANDS_N][ENGINE_NAME_BUF])
+{
+    size_t first_len = strcspn(line, " ");
+    size_t n = 0;
+
+    if (line[0] != '/') {
+        return 0;
+    }
+    if (start == 0) {
+        for (size_t i = 0; i < COMMANDS_N; i++) {
+            if (i == 0 || strcmp(commands_table[i].name, commands_table[i - 1].name) != 0) {
+                words[n++] = commands_table[i].name;
+            }
+        }
+        return n;
+    }
+    if (commands_skip_spaces(line + first_len) != line + start) {
+        return 0; /* not the second word */
+    }
+    for (size_t i = 0; i < COMMANDS_N; i++) {
+        size_t sub_len;
+        const char *sub = commands_sub(i, &sub_len);
+        if (commands_is_multi(i) && strlen(commands_table[i].name) == first_len &&
+            strncasecmp(line, commands_table[i].name, first_len) == 0 && sub_len < ENGINE_NAME_BUF) {
+            memcpy(subs[n], sub, sub_len);
+            subs[n][sub_len] = '\0';
+            words[n] = subs[n];
+            n++;
+        }
+    }
+    return n;
+}
+
 size_t
 commands_complete(const char *line, size_t cursor, const char *const *names, size_t n_names,
                   size_t nth, char *out, size_t cap, size_t *new_cursor)
 {
+    const char *words[COMMANDS_N];
+    char subs[COMMANDS_N][ENGINE_NAME_BUF];
+    size_t n_words;
     size_t start = cursor;
     size_t word_len;
     size_t matches = 0;
@@ -292,18 +393,15 @@ commands_complete(const char *line, size_t cursor, const char *const *names, siz
         start++; /* completing inside an opened quote */
     }
     word_len = cursor - start;
-    is_command = start == 0 && line[0] == '/';
+    n_words = commands_candidates(line, start, words, subs);
+    is_command = n_words > 0; /* a command or its second word: never quoted */
     if (is_command) {
-        for (size_t i = 0; i < COMMANDS_N; i++) {
-            if (commands_has_prefix(commands_table[i].name, line, word_len)) {
-                matches++;
-            }
-        }
-    } else {
-        for (size_t i = 0; i < n_names; i++) {
-            if (commands_has_prefix(names[i], line + start, word_len)) {
-                matches++;
-            }
+        names = words;
+        n_names = n_words;
+    }
+    for (size_t i = 0; i < n_names; i++) {
+        if (commands_has_prefix(names[i], line + start, word_len)) {
+            matches++;
         }
     }
     if (matches == 0) {
@@ -311,7 +409,7 @@ commands_complete(const char *line, size_t cursor, const char *const *names, siz
     }
     nth %= matches;
     for (size_t i = 0, seen = 0; chosen == NULL; i++) {
-        const char *c = is_command ? commands_table[i].name : names[i];
+        const char *c = names[i];
         if (commands_has_prefix(c, line + start, word_len) && seen++ == nth) {
             chosen = c;
         }

@@ -28,6 +28,13 @@ enum commands_verb {
     COMMANDS_CONSENT,  /* /consent yes|later|no: answer the newest consent question */
     COMMANDS_REPAIR,   /* /repair [NAME]: the repair card ("" = the open one) */
     COMMANDS_RETENTION, /* /retention [DURATION|off|accept|decline]: disappearing messages */
+    COMMANDS_CIRCLE_CREATE,  /* /circle create NAME */
+    COMMANDS_CIRCLE_INVITE,  /* /circle invite [NAME]: "" = the open circle */
+    COMMANDS_CIRCLE_MEMBERS, /* /circle members [NAME] */
+    COMMANDS_CIRCLE_REMOVE,  /* /circle remove CONTACT: from the open circle */
+    COMMANDS_CIRCLE_LEAVE,   /* /circle leave [NAME] */
+    COMMANDS_CHECKIN,        /* /checkin [NAME]: the "How's today?" card */
+    COMMANDS_SUPPORT,        /* /support [NAME]: the "I could use support" card */
 };
 
 struct commands_parsed {
@@ -53,13 +60,16 @@ struct commands_info {
  * spaces. An empty line or one of only spaces is KITH_EINVAL too. */
 KITH_NODISCARD int commands_parse(const char *line, struct commands_parsed *out, const char **why);
 
-/* The command table, in the order help shows it. */
+/* The command table, in the order help shows it. A command with several
+ * forms ("/circle create NAME", "/circle leave [NAME]") has one entry per
+ * form, next to each other; the second word of the usage chooses it. */
 size_t commands_count(void);
 const struct commands_info *commands_at(size_t i);
 
 /* Tab completion of the word before cursor: a command name when it is the
- * first word of a line that starts with '/', otherwise one of names (a name
- * with a space is quoted). Matching ignores ASCII case. nth chooses among
+ * first word of a line that starts with '/', the second word of a command
+ * with several forms ("/circle cr" -> "/circle create "), otherwise one of
+ * names (a name with a space is quoted). Matching ignores ASCII case. nth chooses among
  * the matches, cycling; the chosen word replaces the typed one, followed by
  * a space. Writes the new line (NUL-terminated) to out and its cursor to
  * *new_cursor. Returns the number of matches; with 0, or when the result

@@ -305,6 +305,35 @@ complete__refuses__a_result_that_does_not_fit(void **state)
     assert_string_equal(out, "same");
 }
 
+static void
+retention__parses__durations_off_and_answers(void **state)
+{
+    struct commands_parsed p;
+
+    (void)state;
+    p = parsed_ok("/retention");
+    assert_int_equal(p.verb, COMMANDS_RETENTION);
+    assert_int_equal(p.text_len, 0);
+    p = parsed_ok("/retention 7d");
+    assert_int_equal(p.seconds, 7 * 86400);
+    p = parsed_ok("/retention 90");
+    assert_int_equal(p.seconds, 90);
+    p = parsed_ok("/retention 10m ");
+    assert_int_equal(p.seconds, 600);
+    p = parsed_ok("/retention off");
+    assert_int_equal(p.seconds, 0);
+    assert_memory_equal(p.text, "off", 3);
+    p = parsed_ok("/retention accept");
+    assert_int_equal(p.text_len, 6);
+    p = parsed_ok("/retention decline");
+    assert_int_equal(p.text_len, 7);
+    (void)parsed_fails("/retention 0s");
+    (void)parsed_fails("/retention 367d");
+    (void)parsed_fails("/retention soon");
+    (void)parsed_fails("/retention 1h now");
+    (void)parsed_fails("/retention 1w");
+}
+
 int
 main(void)
 {
@@ -330,6 +359,7 @@ main(void)
         cmocka_unit_test(complete__finds__nothing_for_an_unknown_prefix),
         cmocka_unit_test(complete__refuses__a_result_that_does_not_fit),
         cmocka_unit_test(boundary_commands__parse__heavy_boundary_show_and_consent),
+        cmocka_unit_test(retention__parses__durations_off_and_answers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

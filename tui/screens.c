@@ -362,6 +362,10 @@ static const char *const screens_help_tail[] = {
     "Keys",
     "  F1            this page, from anywhere (F1 again or Esc closes it)",
     "  F12, Esc Esc  hide everything at once and lock; your passphrase opens it again",
+    "  F4            I could use support: a quiet signal to one of your circles",
+    "  F5            How's today? A check-in for a circle, or just for you",
+    ("  F6 .. F9      answer a support card in a circle: I'm here \u00b7 I can later \u00b7 "
+     "Sending care \u00b7 I can't right now"),
     "  Alt-1..9      open conversation 1..9;  Ctrl-N / Ctrl-P  next / previous",
     "  PgUp / PgDn   scroll back and forward; Home / End on an empty line: oldest / newest",
     "  Tab           complete a command or a name",

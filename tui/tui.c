@@ -80,6 +80,7 @@ tui_refresh_contacts(struct tui_app *app)
         views[i].has_unread = old != NULL && old->has_unread;
     }
     free(list);
+    n = tui_circles_append(app, &views, n); /* tui/circle.c: circles after the people */
     free(app->contacts);
     app->contacts = views;
     app->n_contacts = n;
@@ -110,7 +111,7 @@ tui_conv_free(struct tui_conv *conv)
 }
 
 /* Reload the newest page of the open conversation. */
-static void
+void
 tui_load_latest(struct tui_app *app)
 {
     struct engine_msg *msgs = NULL;
@@ -506,6 +507,9 @@ tui_do_rename(struct tui_app *app, const char *new_name)
 static void
 tui_run_command(struct tui_app *app, const struct commands_parsed *p)
 {
+    if (tui_circle_refuses(app, p)) {
+        return; /* a circle not open for writing: the notice says why */
+    }
     switch (p->verb) {
     case COMMANDS_SAY:
         if (app->conv.name[0] == '\0') {
@@ -571,6 +575,15 @@ tui_run_command(struct tui_app *app, const struct commands_parsed *p)
         return;
     case COMMANDS_RETENTION:
         tui_do_retention(app, p);
+        return;
+    case COMMANDS_CIRCLE_CREATE:
+    case COMMANDS_CIRCLE_INVITE:
+    case COMMANDS_CIRCLE_MEMBERS:
+    case COMMANDS_CIRCLE_REMOVE:
+    case COMMANDS_CIRCLE_LEAVE:
+    case COMMANDS_CHECKIN:
+    case COMMANDS_SUPPORT:
+        tui_circle_command(app, p); /* tui/circle.c */
         return;
     }
 }
@@ -735,14 +748,8 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
         tui_repair_on_event(app, ev->contact); /* tui/repair.c */
         break;
     case ENGINE_EV_CIRCLE:
-        tui_refresh_contacts(app);
-        break;
     case ENGINE_EV_CIRCLE_MESSAGE:
-        /* ev->contact is the circle's name; its conversation is "#name". */
-        if (app->conv.name[0] == '#' && strcmp(ev->contact, app->conv.name + 1) == 0 &&
-            app->conv.scroll == 0) {
-            tui_load_latest(app);
-        }
+        tui_circle_on_event(app, ev); /* tui/circle.c: ev->contact is the circle's name */
         break;
     }
 }
@@ -790,6 +797,9 @@ tui_dispatch_key(struct tui_app *app, struct tui_key *k)
         app->quit = true;
         engine_stop(app->e);
         return;
+    }
+    if (app->screen == &tui_screen_chat && tui_circle_key(app, k)) {
+        return; /* tui/circle.c: F4, F5, and F6..F9 on a support card */
     }
     app->screen->on_key(app, k);
 }
@@ -861,6 +871,7 @@ tui_app_free(struct tui_app *app)
     input_destroy(app->secret);
     tui_boundary_free(app);
     tui_repair_free(app);
+    tui_circle_card_free(app);
     notify_destroy(app->notify);
     tui_complete_reset(app);
     qrblock_free(app->qr_rows, app->qr_n);

@@ -54,10 +54,15 @@ extern const struct tui_screen tui_screen_contacts;
 extern const struct tui_screen tui_screen_lock;
 extern const struct tui_screen tui_screen_boundary;
 extern const struct tui_screen tui_screen_repair;
+extern const struct tui_screen tui_screen_circle_leave; /* circle.c: "Leave #name? [y/N]" */
+extern const struct tui_screen tui_screen_circle_card;  /* circle_care.c */
 
 struct tui_contact_view {
     struct engine_contact c;
     bool has_unread; /* a calm dot, never a count */
+    /* A support circle when circle.state != NULL (circle.c): c.name is then "#name", c.online
+     * says whether anyone else in it is online, c.pending that we are still joining. */
+    struct engine_circle_info circle;
 };
 
 struct tui_conv {
@@ -110,6 +115,9 @@ struct tui_app {
     struct repair_card *rcard;
     /* the bell and desktop notification for new messages (tui/notify.h) */
     struct notify *notify;
+    /* circles: the card on screen (circle_care.c), or NULL; the circle a leave waits on */
+    struct circle_card *ccard;
+    char circle_leave[ENGINE_NAME_BUF];
 };
 
 /* tui.c: data and actions */
@@ -131,6 +139,7 @@ void tui_close_overlay(struct tui_app *app);
 /* Lines the conversation needs for all loaded messages at width, and
  * whether more can be loaded; used by scrolling. */
 void tui_load_older(struct tui_app *app);
+void tui_load_latest(struct tui_app *app); /* the newest page of the open one again */
 
 /* boundary_edit.c: the boundary editor for one contact ("" = the open conversation). */
 void tui_boundary_open(struct tui_app *app, const char *name);
@@ -142,6 +151,32 @@ void tui_view_draw_boundary(struct tui_app *app); /* view.c */
 void tui_repair_open(struct tui_app *app, const char *name);
 void tui_repair_on_event(struct tui_app *app, const char *contact);
 void tui_repair_free(struct tui_app *app);
+
+/* circle.c: support circles beside the contacts. They follow the contacts in app->contacts
+ * (appended to views[0..n) at each refresh; returns the new count), as "#name". */
+struct commands_parsed;
+size_t tui_circles_append(struct tui_app *app, struct tui_contact_view **views, size_t n);
+bool tui_circle_is_quiet(const struct tui_contact_view *v); /* joining, left, removed: dimmer */
+const char *tui_circle_label(const struct tui_contact_view *v); /* "#name", "#joining-…" */
+/* The title note of an open circle ("  · 3 people", "  · waiting for the welcome"...). */
+void tui_circle_title(const struct tui_contact_view *v, char *out, size_t cap);
+/* A line for a circle we can't write in now (joining, left): sets a notice, returns true. */
+bool tui_circle_refuses(struct tui_app *app, const struct commands_parsed *p);
+void tui_circle_command(struct tui_app *app, const struct commands_parsed *p);
+/* The chat screen's circle keys: F4 support, F5 check-in, F6..F9 the support card's answers.
+ * Returns whether the key was one of them. */
+bool tui_circle_key(struct tui_app *app, const struct tui_key *k);
+void tui_circle_on_event(struct tui_app *app, const struct engine_event *ev);
+/* The soft support card under an open circle conversation: the newest signal from someone
+ * else under 12 hours old that we haven't answered. Its rows (sanitized; 0 when none). */
+#define TUI_CARD_ROWS 3
+#define TUI_CARD_COLS 320
+size_t tui_circle_card(const struct tui_app *app, char rows[TUI_CARD_ROWS][TUI_CARD_COLS]);
+/* circle_care.c: the "How's today?", "I could use support" and members cards for circle
+ * ("" = the open or first one); free on quit. */
+enum tui_card_kind { TUI_CARD_CHECKIN, TUI_CARD_SUPPORT, TUI_CARD_MEMBERS };
+void tui_circle_card_open(struct tui_app *app, enum tui_card_kind kind, const char *circle);
+void tui_circle_card_free(struct tui_app *app);
 
 /* screens.c: keys shared by the editing screens */
 bool tui_edit_key(struct input *in, const struct tui_key *k);

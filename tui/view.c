@@ -282,13 +282,36 @@ view_draw_msg_line(const struct tui_app *app, const struct engine_msg *m, const 
     }
 }
 
+/* The support card of an open circle (tui/circle.c) at the bottom of the pane, under a faint
+ * rule; returns the rows it took. */
+static int
+view_draw_card(struct tui_app *app)
+{
+    char rows[TUI_CARD_ROWS][TUI_CARD_COLS];
+    WINDOW *win = app->win->conv;
+    size_t n = tui_circle_card(app, rows);
+    int top = getmaxy(win) - (int)n - 1;
+
+    if (n == 0 || top < 4) {
+        return 0;
+    }
+    wattron(win, A_DIM);
+    mvwhline(win, top, 1, ACS_HLINE, getmaxx(win) - 2);
+    wattroff(win, A_DIM);
+    for (size_t i = 0; i < n; i++) {
+        wmove(win, top + 1 + (int)i, 2);
+        view_puts(win, rows[i]);
+    }
+    return (int)n + 1;
+}
+
 /* Fill rows [1, rows] from the bottom, skipping the newest `skip` lines. */
 static void
 view_draw_messages(struct tui_app *app)
 {
     WINDOW *win = app->win->conv;
     size_t width = tui_view_conv_width(app);
-    int y = getmaxy(win) - 1;
+    int y = getmaxy(win) - 1 - view_draw_card(app);
     size_t skip = app->conv.scroll;
 
     for (size_t i = app->conv.n; i-- > 0 && y >= 1;) {
@@ -375,7 +398,11 @@ view_draw_conv(struct tui_app *app)
     view_puts(win, name);
     wattroff(win, A_BOLD);
     wattron(win, A_DIM);
-    if (c != NULL) {
+    if (c != NULL && c->circle.state != NULL) {
+        char note[128];
+        tui_circle_title(c, note, sizeof note);
+        view_puts(win, note);
+    } else if (c != NULL) {
         view_puts(win, c->c.online ? "  \u00b7 online"
                                    : (c->c.pending ? "  \u00b7 waiting for them to connect"
                                                    : "  \u00b7 offline"));
@@ -415,12 +442,15 @@ view_draw_side(struct tui_app *app)
     wrap_sanitize(app->me.name, strlen(app->me.name), name, sizeof name);
     view_put(win, name, strlen(name), (size_t)w - 1);
     wattroff(win, A_BOLD);
-    for (size_t i = 0; i < app->n_contacts && (int)i + 2 < rows; i++) {
+    for (size_t i = 0; i < app->n_contacts; i++) {
         const struct tui_contact_view *v = &app->contacts[i];
         bool is_open = strcmp(v->c.name, app->conv.name) == 0;
-        int y = (int)i + 2;
+        int y = (int)i + 2 + (v->circle.state != NULL ? 1 : 0); /* circles: a group of their own */
         char num[4] = "  ";
 
+        if (y >= rows) {
+            break;
+        }
         if (is_open) {
             wattron(win, A_REVERSE);
             mvwhline(win, y, 0, ' ', w);
@@ -433,15 +463,19 @@ view_draw_side(struct tui_app *app)
         view_puts(win, num);
         wattroff(win, A_DIM);
         wmove(win, y, 2);
-        if (v->c.online) {
+        if (v->circle.state != NULL) {
+            waddstr(win, "  ");
+        } else if (v->c.online) {
             wattron(win, A_BOLD | view_pair(app->win, VIEW_PAIR_ONLINE));
             waddstr(win, "\u25cf ");
             wattroff(win, A_BOLD | view_pair(app->win, VIEW_PAIR_ONLINE));
         } else {
             waddstr(win, v->c.pending ? "\u2026 " : "\u25cb ");
         }
-        wrap_sanitize(v->c.name, strlen(v->c.name), name, sizeof name);
+        wrap_sanitize(tui_circle_label(v), strlen(tui_circle_label(v)), name, sizeof name);
+        wattron(win, tui_circle_is_quiet(v) ? A_DIM : A_NORMAL);
         view_put(win, name, strlen(name), (size_t)(w - 6));
+        wattroff(win, A_DIM);
         if (v->c.boundaries[0] != '\0') {
             wmove(win, y, w - 3);
             wattron(win, A_DIM);

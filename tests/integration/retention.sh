@@ -87,7 +87,8 @@ fi
 if [ -n "$hexb" ]; then
     on_disk B "$hexb" && fail "gone-a1's sealed body is still in B's files"
 fi
-note "sealed bodies checked on disk: A ${hexa:+yes}${hexa:-no (already gone)}, B ${hexb:+yes}${hexb:-no (already gone)}"
+seen() { if [ -n "$1" ]; then echo "checked"; else echo "gone before it could be read"; fi; }
+note "gone-a1's sealed body on disk: A $(seen "$hexa"), B $(seen "$hexb")"
 hexp=$(body_hex A "$(id_of A B pending-1)")
 [ -n "$hexp" ] && on_disk A "$hexp" || fail "the on-disk check cannot see a kept message"
 note "deleted on both sides when due (log and files), the outbox one only after delivery"
