@@ -508,6 +508,7 @@ engine_close(struct engine *e)
     }
     free(e->peers);
     engine_circles_free(e);
+    engine_txn_cache_clear(e); /* wipes the unsealed sessions */
     identity_destroy(e->id);
     store_close(e->st);
     if (e->lock_fd >= 0) {

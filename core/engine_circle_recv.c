@@ -359,6 +359,7 @@ circle_deliver(struct engine *e, struct engine_circle *c, const struct frame *f,
     struct envelope env;
     struct store_cmsg m;
     uint64_t lamport = 0;
+    bool notify = true;
     int rc = envelope_decode(pt, pt_len, &env);
 
     if (rc != KITH_OK) {
@@ -370,6 +371,19 @@ circle_deliver(struct engine *e, struct engine_circle *c, const struct frame *f,
     }
     if (env.sender_seq != b->seq) {
         return KITH_ECRYPTO; /* the signed seq and the sealed one must agree */
+    }
+    /* Our boundaries with the sender (DOMAIN.md §3): a block hides their circle messages from
+     * us (the frame is still kept, sealed, for the others); a mute keeps them silent. */
+    {
+        struct store_contact sc;
+        if (store_contact_by_member(e->st, b->sender, &sc) == KITH_OK) {
+            char rules[ENGINE_BOUNDARY_NAMES];
+            if (engine_boundary_blocked(e, sc.id)) {
+                return store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
+            }
+            engine_boundary_names(e, sc.id, rules, sizeof rules);
+            notify = strstr(rules, "mute") == NULL;
+        }
     }
     rc = store_lamport_tick(e->st, env.lamport, &lamport);
     if (rc != KITH_OK) {
@@ -397,7 +411,7 @@ circle_deliver(struct engine *e, struct engine_circle *c, const struct frame *f,
         rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
     }
     if (rc == KITH_OK) {
-        engine_emit(e, ENGINE_EV_CIRCLE_MESSAGE, c->st->name, f->msg_id);
+        engine_emit_notify(e, ENGINE_EV_CIRCLE_MESSAGE, c->st->name, f->msg_id, notify);
     }
     return rc;
 }

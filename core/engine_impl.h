@@ -43,6 +43,8 @@ struct engine_txn_session {
     int64_t contact_id;
     struct session *s;
     bool dirty;
+    bool saved;                     /* written by engine_txn_save: tag is the stored copy's */
+    uint8_t tag[STORE_SESSION_TAG]; /* see store_session_load_tagged */
 };
 struct engine_txn_chain {
     int64_t circle;
@@ -123,6 +125,12 @@ struct engine {
     size_t ev_count;
 
     uint64_t rejected;
+
+    /* Unsealed sessions kept across transactions (core/engine_txn.c), each with the tag of
+     * the stored copy it equals; the store stays authoritative (a changed tag reloads). */
+    struct engine_txn_session *sess_cache;
+    size_t nsess_cache;
+    size_t sess_cache_cap;
 
     struct engine_circle *circles;
     size_t ncircles;
@@ -243,7 +251,12 @@ void engine_txn_chain_dirty(struct engine_txn *t, int64_t circle, uint32_t epoch
                             const uint8_t sender[16], uint32_t gen);
 /* Save every dirty session and chain (inside the transaction, before COMMIT). */
 KITH_NODISCARD int engine_txn_save(struct engine *e, struct engine_txn *t);
+/* After a successful COMMIT only: keep the saved sessions in e's session cache, so the next
+ * transaction skips unsealing them (it still checks the stored copy's tag). */
+void engine_txn_keep(struct engine *e, struct engine_txn *t);
 void engine_txn_fini(struct engine_txn *t);
+/* Wipe and free every cached session (engine_close). */
+void engine_txn_cache_clear(struct engine *e);
 
 /* ---- engine_circle*.c, engine_sync.c ---- */
 /* Load every circle into e->circles (at open and after changes). */

@@ -752,6 +752,7 @@ engine_process_batch(struct engine *e)
         goto out;
     }
     engine_crash_point("recv.after_commit");
+    engine_txn_keep(e, &b->txn); /* durable now: the next batch need not unseal them */
     if (b->txn.reload_peers) {
         KITH_IGNORE(engine_reload_peers(e)); /* the store is right; memory catches up later */
     }

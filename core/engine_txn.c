@@ -3,10 +3,14 @@
  * receiving chains) are loaded from the store once, advanced in memory by
  * every frame sealed or opened in the transaction, and saved just before
  * COMMIT, so the ratchet state and the rows it produced commit together.
+ * After COMMIT the saved sessions stay in the engine's cache, each with the
+ * tag of its stored copy: the next transaction reuses one without unsealing
+ * only while the store still holds that very copy.
  */
 #include "core/engine_impl.h"
 
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,20 +50,91 @@ engine_txn_slot(struct engine_txn *t, int64_t contact_id)
     return ts;
 }
 
+/* ---- the engine's session cache ---- */
+
+static size_t
+engine_cache_find(const struct engine *e, int64_t contact_id)
+{
+    for (size_t i = 0; i < e->nsess_cache; i++) {
+        if (e->sess_cache[i].contact_id == contact_id) {
+            return i;
+        }
+    }
+    return SIZE_MAX;
+}
+
+static void
+engine_cache_drop(struct engine *e, size_t i)
+{
+    session_destroy(e->sess_cache[i].s); /* wipes */
+    e->sess_cache[i] = e->sess_cache[--e->nsess_cache];
+    sodium_memzero(&e->sess_cache[e->nsess_cache], sizeof e->sess_cache[0]);
+}
+
+void
+engine_txn_cache_clear(struct engine *e)
+{
+    while (e->nsess_cache > 0) {
+        engine_cache_drop(e, e->nsess_cache - 1);
+    }
+    free(e->sess_cache);
+    e->sess_cache = NULL;
+    e->sess_cache_cap = 0;
+}
+
+void
+engine_txn_keep(struct engine *e, struct engine_txn *t)
+{
+    for (size_t i = 0; i < t->nsessions; i++) {
+        struct engine_txn_session *ts = &t->sessions[i];
+        size_t at;
+        if (!ts->saved || ts->s == NULL) {
+            continue; /* not written in this transaction: the next one reloads it */
+        }
+        at = engine_cache_find(e, ts->contact_id);
+        if (at != SIZE_MAX) {
+            engine_cache_drop(e, at);
+        }
+        if (e->nsess_cache == e->sess_cache_cap) {
+            e->sess_cache_cap = e->sess_cache_cap == 0 ? 8 : e->sess_cache_cap * 2;
+            e->sess_cache = xrealloc(e->sess_cache, e->sess_cache_cap * sizeof *e->sess_cache);
+        }
+        e->sess_cache[e->nsess_cache++] = *ts;
+        ts->s = NULL; /* the cache owns it now */
+    }
+}
+
 struct session *
 engine_txn_session(struct engine *e, struct engine_txn *t, int64_t contact_id)
 {
     struct engine_txn_session *ts = engine_txn_find(t, contact_id);
+    size_t at;
+    uint8_t tag[STORE_SESSION_TAG];
     struct session *s = NULL;
+    int rc;
 
     if (ts != NULL) {
         return ts->s;
     }
-    if (store_session_load(e->st, contact_id, &s) != KITH_OK) {
+    /* A cached session is used only while the stored copy is the one it was saved as (or
+     * loaded from): any other writer, or a rolled-back transaction, changes the tag. */
+    at = engine_cache_find(e, contact_id);
+    rc = store_session_load_tagged(e->st, contact_id, at != SIZE_MAX ? e->sess_cache[at].tag : NULL,
+                                   &s, tag);
+    if (rc == KITH_OK && s == NULL && at != SIZE_MAX) {
+        s = e->sess_cache[at].s;
+        memcpy(tag, e->sess_cache[at].tag, sizeof tag);
+        e->sess_cache[at].s = NULL; /* moves into the transaction */
+    }
+    if (at != SIZE_MAX) {
+        engine_cache_drop(e, at);
+    }
+    if (rc != KITH_OK || s == NULL) {
         return NULL;
     }
     ts = engine_txn_slot(t, contact_id);
     ts->s = s;
+    memcpy(ts->tag, tag, sizeof tag);
     return s;
 }
 
@@ -228,7 +303,9 @@ engine_txn_save(struct engine *e, struct engine_txn *t)
 
     for (size_t i = 0; i < t->nsessions && rc == KITH_OK; i++) {
         if (t->sessions[i].dirty) {
-            rc = store_session_save(e->st, t->sessions[i].contact_id, t->sessions[i].s);
+            rc = store_session_save_tagged(e->st, t->sessions[i].contact_id, t->sessions[i].s,
+                                           t->sessions[i].tag);
+            t->sessions[i].saved = rc == KITH_OK;
         }
     }
     for (size_t i = 0; i < t->nchains && rc == KITH_OK; i++) {

@@ -247,18 +247,19 @@ int
 engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct envelope *env,
                       struct store_msg *m, uint8_t msg_id[16])
 {
-    struct session *s = NULL;
+    struct engine_txn t;
+    struct session *s;
     int rc = store_begin(e->st);
 
     if (rc != KITH_OK) {
         return rc;
     }
-    rc = store_session_load(e->st, c->id, &s);
+    engine_txn_init(&t);
+    s = engine_txn_session(e, &t, c->id); /* from the session cache when it is current */
+    rc = s != NULL ? engine_seal_locked(e, c, s, env, m, msg_id) : KITH_ENOTFOUND;
     if (rc == KITH_OK) {
-        rc = engine_seal_locked(e, c, s, env, m, msg_id);
-    }
-    if (rc == KITH_OK) {
-        rc = store_session_save(e->st, c->id, s);
+        engine_txn_dirty(&t, c->id);
+        rc = engine_txn_save(e, &t);
     }
     if (rc == KITH_OK) {
         engine_crash_point("seal.before_commit");
@@ -268,8 +269,9 @@ engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct en
         store_rollback(e->st);
     } else {
         engine_crash_point("seal.after_commit");
+        engine_txn_keep(e, &t);
     }
-    session_destroy(s);
+    engine_txn_fini(&t);
     return rc;
 }
 
@@ -306,6 +308,7 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
 {
     struct store_contact c;
     struct session *s = NULL;
+    struct engine_txn t;
     size_t done = 0;
     int rc;
 
@@ -336,7 +339,9 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         if (rc != KITH_OK) {
             break;
         }
-        rc = store_session_load(e->st, c.id, &s);
+        engine_txn_init(&t);
+        s = engine_txn_session(e, &t, c.id);
+        rc = s != NULL ? KITH_OK : KITH_ENOTFOUND;
         for (size_t i = 0; i < chunk && rc == KITH_OK; i++) {
             struct envelope env;
             struct store_msg m;
@@ -345,15 +350,18 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             rc = engine_seal_locked(e, &c, s, &env, &m, msg_id);
         }
         if (rc == KITH_OK) {
-            rc = store_session_save(e->st, c.id, s);
+            engine_txn_dirty(&t, c.id);
+            rc = engine_txn_save(e, &t);
         }
         if (rc == KITH_OK) {
             rc = store_commit(e->st);
         }
         if (rc != KITH_OK) {
             store_rollback(e->st);
+        } else {
+            engine_txn_keep(e, &t);
         }
-        session_destroy(s);
+        engine_txn_fini(&t);
         s = NULL;
         if (rc == KITH_OK) {
             done += chunk;

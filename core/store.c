@@ -347,6 +347,26 @@ store_stmt(struct store *st, enum store_stmt id)
     return s;
 }
 
+int
+store_stmt_lazy(struct store *st, enum store_lazy id, const char *sql, sqlite3_stmt **s)
+{
+    int rc;
+
+    *s = NULL;
+    if (st->lazy[id] == NULL) {
+        rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->lazy[id], NULL);
+        if (rc != SQLITE_OK) {
+            sqlite3_finalize(st->lazy[id]);
+            st->lazy[id] = NULL;
+            return store_rc(rc) == KITH_OK ? KITH_ESTORE : store_rc(rc);
+        }
+    }
+    sqlite3_reset(st->lazy[id]);
+    sqlite3_clear_bindings(st->lazy[id]);
+    *s = st->lazy[id];
+    return KITH_OK;
+}
+
 /* Release a statement's row and bindings (bound buffers may be freed next). */
 void
 store_done(sqlite3_stmt *s)
@@ -769,6 +789,9 @@ store_free(struct store *st)
     for (int i = 0; i < S_COUNT; i++) {
         sqlite3_finalize(st->stmt[i]);
     }
+    for (int i = 0; i < S_LAZY_COUNT; i++) {
+        sqlite3_finalize(st->lazy[i]);
+    }
     sqlite3_close_v2(st->db);
     store_keys_free(st->keys);
     free(st);
@@ -1142,11 +1165,18 @@ store_close(struct store *st)
 static int
 store_set_relaxed(struct store *st, bool relaxed)
 {
+    sqlite3_stmt *s = NULL;
+    int rc;
+
     if (st->relaxed == relaxed) {
         return KITH_OK;
     }
-    if (sqlite3_exec(st->db, relaxed ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+    rc = relaxed ? store_stmt_lazy(st, S_LAZY_SYNC_NORMAL, "PRAGMA synchronous=NORMAL", &s)
+                 : store_stmt_lazy(st, S_LAZY_SYNC_FULL, "PRAGMA synchronous=FULL", &s);
+    if (rc == KITH_OK) {
+        rc = store_exec_stmt(s);
+    }
+    if (rc != KITH_OK) {
         return KITH_ESTORE;
     }
     st->relaxed = relaxed;
@@ -1180,6 +1210,7 @@ store_begin_relaxed(struct store *st)
 int
 store_sync(struct store *st)
 {
+    sqlite3_stmt *s = NULL;
     int rc = store_begin(st);
 
     if (rc != KITH_OK) {
@@ -1187,10 +1218,14 @@ store_sync(struct store *st)
     }
     /* One page written under synchronous=FULL: its commit fsyncs the WAL, and with
      * it every earlier relaxed commit. */
-    if (sqlite3_exec(st->db,
-                     "INSERT INTO counter(name, value) VALUES('sync', 1) "
-                     "ON CONFLICT(name) DO UPDATE SET value = value + 1",
-                     NULL, NULL, NULL) != SQLITE_OK) {
+    rc = store_stmt_lazy(st, S_LAZY_SYNC_MARK,
+                         "INSERT INTO counter(name, value) VALUES('sync', 1) "
+                         "ON CONFLICT(name) DO UPDATE SET value = value + 1",
+                         &s);
+    if (rc == KITH_OK) {
+        rc = store_exec_stmt(s);
+    }
+    if (rc != KITH_OK) {
         store_rollback(st);
         return KITH_ESTORE;
     }

@@ -155,6 +155,18 @@ KITH_NODISCARD int store_session_save(struct store *st, int64_t contact_id,
                                       const struct session *s);
 KITH_NODISCARD int store_session_load(struct store *st, int64_t contact_id,
                                       struct session **out);
+/* The tagged forms let a caller keep a session in memory across transactions: every save
+ * seals with a fresh random nonce, and that nonce is the stored copy's tag. save_tagged: as
+ * save, and tag receives the new copy's tag. load_tagged: when `known` (may be NULL) equals
+ * the stored copy's tag, KITH_OK with *out NULL (what the caller holds is what is stored, no
+ * unsealing); otherwise as load, and tag receives the loaded copy's tag. */
+#define STORE_SESSION_TAG 24
+KITH_NODISCARD int store_session_save_tagged(struct store *st, int64_t contact_id,
+                                             const struct session *s,
+                                             uint8_t tag[STORE_SESSION_TAG]);
+KITH_NODISCARD int store_session_load_tagged(struct store *st, int64_t contact_id,
+                                             const uint8_t *known, struct session **out,
+                                             uint8_t tag[STORE_SESSION_TAG]);
 /* Record an X3DH ephemeral key: KITH_OK if new, KITH_EREPLAY if seen before. */
 KITH_NODISCARD int store_seen_ek(struct store *st, const uint8_t ek[32], int64_t now_s);
 

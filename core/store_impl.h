@@ -150,11 +150,24 @@ enum store_stmt {
     S_COUNT,
 };
 
+/* Statements of the side modules that run on every loop pass or every message: prepared on
+ * first use (their tables may come from a later migration) and kept until close. */
+enum store_lazy {
+    S_LAZY_SYNC_FULL,
+    S_LAZY_SYNC_NORMAL,
+    S_LAZY_SYNC_MARK,
+    S_LAZY_REPAIR_NEXT,
+    S_LAZY_MSG_NEXT_DELETE,
+    S_LAZY_RETENTION_S,
+    S_LAZY_COUNT,
+};
+
 struct store {
     sqlite3 *db;
     bool relaxed; /* synchronous=NORMAL for the next transactions */
     struct store_keys *keys; /* sodium_malloc'd */
     sqlite3_stmt *stmt[S_COUNT];
+    sqlite3_stmt *lazy[S_LAZY_COUNT];
 };
 
 /* ---- helpers defined in store.c ---- */
@@ -165,6 +178,10 @@ void store_be64(uint8_t out[8], int64_t v);
 int store_rc(int rc);
 /* A cached statement, reset and ready to bind. */
 sqlite3_stmt *store_stmt(struct store *st, enum store_stmt id);
+/* A statement of enum store_lazy, prepared from sql on first use and cached: *s reset and
+ * ready to bind, released with store_done (never finalized by the caller). KITH_OK or a
+ * mapped error. */
+int store_stmt_lazy(struct store *st, enum store_lazy id, const char *sql, sqlite3_stmt **s);
 /* Release a statement's row and bindings (bound buffers may be freed next). */
 void store_done(sqlite3_stmt *s);
 /* Step a statement that returns no rows; KITH_OK or a mapped error. */

@@ -721,7 +721,8 @@ store_invites_open(struct store *st, uint32_t now_s, size_t *n)
 /* ---- sessions and replay tables ---- */
 
 int
-store_session_save(struct store *st, int64_t contact_id, const struct session *sess)
+store_session_save_tagged(struct store *st, int64_t contact_id, const struct session *sess,
+                          uint8_t tag[STORE_SESSION_TAG])
 {
     uint8_t rowkey[8];
     uint8_t *plain = NULL;
@@ -731,6 +732,7 @@ store_session_save(struct store *st, int64_t contact_id, const struct session *s
     sqlite3_stmt *s;
     int rc;
 
+    _Static_assert(STORE_SESSION_TAG == KCRYPT_NONCE, "a session's tag is its sealing nonce");
     if (sess == NULL) {
         return KITH_EINVAL;
     }
@@ -746,12 +748,22 @@ store_session_save(struct store *st, int64_t contact_id, const struct session *s
     sqlite3_bind_int64(s, 1, contact_id);
     sqlite3_bind_blob(s, 2, sealed, (int)sealed_len, SQLITE_STATIC);
     rc = store_exec_stmt(s);
+    if (rc == KITH_OK && tag != NULL) {
+        memcpy(tag, sealed, STORE_SESSION_TAG); /* sealed = nonce || ct || tag */
+    }
     free(sealed);
     return rc;
 }
 
 int
-store_session_load(struct store *st, int64_t contact_id, struct session **out)
+store_session_save(struct store *st, int64_t contact_id, const struct session *sess)
+{
+    return store_session_save_tagged(st, contact_id, sess, NULL);
+}
+
+int
+store_session_load_tagged(struct store *st, int64_t contact_id, const uint8_t *known,
+                          struct session **out, uint8_t tag[STORE_SESSION_TAG])
 {
     sqlite3_stmt *s = store_stmt(st, S_SESS_LOAD);
     uint8_t rowkey[8];
@@ -762,6 +774,12 @@ store_session_load(struct store *st, int64_t contact_id, struct session **out)
     *out = NULL;
     sqlite3_bind_int64(s, 1, contact_id);
     rc = store_step_row(s);
+    if (rc == KITH_OK && known != NULL && sqlite3_column_type(s, 0) == SQLITE_BLOB &&
+        sqlite3_column_bytes(s, 0) >= STORE_SESSION_TAG &&
+        memcmp(sqlite3_column_blob(s, 0), known, STORE_SESSION_TAG) == 0) {
+        store_done(s);
+        return KITH_OK; /* unchanged since the caller's copy was saved or loaded */
+    }
     if (rc == KITH_OK) {
         store_be64(rowkey, contact_id);
         rc = store_unseal(st, STORE_T_SESSION, "state", rowkey, 8, s, 0, STORE_SESSION_MAX, &plain,
@@ -770,9 +788,18 @@ store_session_load(struct store *st, int64_t contact_id, struct session **out)
     if (rc == KITH_OK && session_parse(plain, plain_len, out) != KITH_OK) {
         rc = KITH_ECORRUPT;
     }
+    if (rc == KITH_OK && tag != NULL) {
+        memcpy(tag, sqlite3_column_blob(s, 0), STORE_SESSION_TAG); /* unseal checked the size */
+    }
     store_done(s);
     store_wipe_free(plain, plain_len);
     return rc;
+}
+
+int
+store_session_load(struct store *st, int64_t contact_id, struct session **out)
+{
+    return store_session_load_tagged(st, contact_id, NULL, out, NULL);
 }
 
 int

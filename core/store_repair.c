@@ -277,7 +277,7 @@ store_repair_next_deadline(struct store *st, int64_t *at)
 {
     static const char sql[] = "SELECT min(deadline) FROM repair WHERE open = 1 AND deadline > 0";
     sqlite3_stmt *s = NULL;
-    int rc = store_repair_prepare(st, sql, &s);
+    int rc = store_stmt_lazy(st, S_LAZY_REPAIR_NEXT, sql, &s); /* every loop pass: cached */
 
     *at = 0;
     if (rc != KITH_OK) {
@@ -287,7 +287,7 @@ store_repair_next_deadline(struct store *st, int64_t *at)
     if (rc == KITH_OK && !store_col_int(s, 0, 1, INT64_MAX, at)) {
         rc = KITH_ENOTFOUND; /* min() of no rows is NULL */
     }
-    sqlite3_finalize(s);
+    store_done(s);
     return rc;
 }
 

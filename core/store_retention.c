@@ -4,7 +4,8 @@
  * delete_at of every message reveals it anyway), the sealed agreement state
  * and the seq of the last endpoint record applied. Messages carry delete_at;
  * a message still in the outbox is never deleted. Statements are prepared per
- * call: these run at human pace or once per deletion pass.
+ * call: these run at human pace or once per deletion pass; the few that run per
+ * message or per loop pass are cached (store_stmt_lazy).
  */
 #include "core/store_impl.h"
 
@@ -132,11 +133,22 @@ store_pref_int(struct store *st, const char *sql, int64_t contact_id, int64_t *o
 int
 store_retention_seconds(struct store *st, int64_t contact_id, uint32_t *seconds)
 {
+    sqlite3_stmt *s = NULL;
     int64_t v = 0;
-    int rc = store_pref_int(st, "SELECT retention_s FROM contact_pref WHERE contact_id = ?1",
-                            contact_id, &v);
+    /* Every message sent or received asks: cached. */
+    int rc = store_stmt_lazy(st, S_LAZY_RETENTION_S,
+                             "SELECT retention_s FROM contact_pref WHERE contact_id = ?1", &s);
 
     *seconds = 0;
+    if (rc == KITH_OK) {
+        sqlite3_bind_int64(s, 1, contact_id);
+        rc = store_step_row(s);
+        if (rc == KITH_OK && !store_col_int(s, 0, INT64_MIN, INT64_MAX, &v)) {
+            rc = KITH_ECORRUPT;
+        }
+        store_done(s);
+        rc = rc == KITH_ENOTFOUND ? KITH_OK : rc;
+    }
     if (rc == KITH_OK && (v < 0 || v > UINT32_MAX)) {
         rc = KITH_ECORRUPT;
     }
@@ -214,7 +226,8 @@ int
 store_msg_next_delete(struct store *st, int64_t *at)
 {
     sqlite3_stmt *s = NULL;
-    int rc = store_pref_prepare(st, "SELECT min(delete_at) FROM msg WHERE " STORE_DELETABLE, &s);
+    int rc = store_stmt_lazy(st, S_LAZY_MSG_NEXT_DELETE, /* every loop pass: cached */
+                             "SELECT min(delete_at) FROM msg WHERE " STORE_DELETABLE, &s);
 
     *at = 0;
     if (rc != KITH_OK) {
@@ -226,7 +239,7 @@ store_msg_next_delete(struct store *st, int64_t *at)
     } else if (rc == KITH_OK && !store_col_int(s, 0, 1, INT64_MAX, at)) {
         rc = KITH_ECORRUPT;
     }
-    sqlite3_finalize(s);
+    store_done(s);
     return rc;
 }
 

@@ -334,6 +334,56 @@ retention__parses__durations_off_and_answers(void **state)
     (void)parsed_fails("/retention 1w");
 }
 
+static void
+circle_commands__parse__each_form_by_its_second_word(void **state)
+{
+    struct commands_parsed p;
+
+    (void)state;
+    p = parsed_ok("/circle create friends");
+    assert_int_equal(p.verb, COMMANDS_CIRCLE_CREATE);
+    assert_string_equal(p.name, "friends");
+    p = parsed_ok("/circle  Invite #friends");
+    assert_int_equal(p.verb, COMMANDS_CIRCLE_INVITE);
+    assert_string_equal(p.name, "#friends");
+    p = parsed_ok("/circle invite");
+    assert_int_equal(p.verb, COMMANDS_CIRCLE_INVITE);
+    assert_string_equal(p.name, ""); /* the open circle */
+    assert_int_equal(parsed_ok("/circle members").verb, COMMANDS_CIRCLE_MEMBERS);
+    p = parsed_ok("/circle remove \"Sam K\"");
+    assert_int_equal(p.verb, COMMANDS_CIRCLE_REMOVE);
+    assert_string_equal(p.name, "Sam K");
+    assert_int_equal(parsed_ok("/circle leave friends").verb, COMMANDS_CIRCLE_LEAVE);
+    assert_int_equal(parsed_ok("/checkin").verb, COMMANDS_CHECKIN);
+    assert_int_equal(parsed_ok("/support #friends").verb, COMMANDS_SUPPORT);
+    assert_string_equal(parsed_fails("/circle create"), "/circle create NAME");
+    assert_string_equal(parsed_fails("/circle remove"), "/circle remove CONTACT");
+    assert_string_equal(parsed_fails("/circle leave a b"), "/circle leave [NAME]");
+    assert_non_null(strstr(parsed_fails("/circle"), "/circle create NAME"));
+    assert_non_null(strstr(parsed_fails("/circle dissolve x"), "/circle create NAME"));
+}
+
+static void
+circle_commands__complete__the_command_once_then_its_second_word(void **state)
+{
+    char out[128];
+    size_t cursor = 0;
+
+    (void)state;
+    assert_int_equal(complete("/cir", 4, 0, out, &cursor), 1); /* one /circle, not five */
+    assert_string_equal(out, "/circle ");
+    assert_int_equal(complete("/circle cr", 10, 0, out, &cursor), 1);
+    assert_string_equal(out, "/circle create ");
+    assert_int_equal(cursor, 15);
+    assert_int_equal(complete("/circle ", 8, 0, out, &cursor), 5);
+    assert_string_equal(out, "/circle create ");
+    assert_int_equal(complete("/circle ", 8, 4, out, &cursor), 5);
+    assert_string_equal(out, "/circle leave ");
+    assert_int_equal(complete("/circle remove Al", 17, 0, out, &cursor), 2); /* then names */
+    assert_string_equal(out, "/circle remove Alex ");
+    assert_int_equal(complete("/query cr", 9, 0, out, &cursor), 0); /* only after /circle */
+}
+
 int
 main(void)
 {
@@ -359,6 +409,8 @@ main(void)
         cmocka_unit_test(complete__finds__nothing_for_an_unknown_prefix),
         cmocka_unit_test(complete__refuses__a_result_that_does_not_fit),
         cmocka_unit_test(boundary_commands__parse__heavy_boundary_show_and_consent),
+        cmocka_unit_test(circle_commands__parse__each_form_by_its_second_word),
+        cmocka_unit_test(circle_commands__complete__the_command_once_then_its_second_word),
         cmocka_unit_test(retention__parses__durations_off_and_answers),
     };
 
