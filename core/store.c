@@ -275,6 +275,9 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE contact_pref(contact_id INTEGER PRIMARY KEY REFERENCES contact(id)"
     " ON DELETE CASCADE, retention_s INTEGER NOT NULL DEFAULT 0,"
     " endpoint_seq INTEGER NOT NULL DEFAULT 0, retention BLOB);",
+    /* 4: the next release among held messages (S_MSG_NEXT_RELEASE, every loop pass) without
+     * a scan of every held row; partial, so rows that are not held cost nothing. */
+    "CREATE INDEX msg_release ON msg(state, outgoing, release_at) WHERE state = 4;",
 };
 
 /* ---- small helpers ---- */

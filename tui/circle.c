@@ -129,8 +129,9 @@ tui_circle_refuses(struct tui_app *app, const struct commands_parsed *p)
         return false;
     }
     if (circle_is(v, "joining")) {
-        tui_set_notice(app, false, "This circle is waiting for the welcome; you can write once "
-                                   "it arrives.");
+        tui_set_notice(app, false,
+                       "This circle is waiting for the welcome; you can write once "
+                       "it arrives.");
     } else {
         tui_set_notice(app, false, "You're not in %s any more; its history stays here to read.",
                        v->c.name);
@@ -228,14 +229,15 @@ circle_remove(struct tui_app *app, const char *contact)
     if (rc == KITH_ENOTFOUND) {
         tui_set_notice(app, true, "There's no one called %s in %s.", contact, circle);
     } else if (rc == KITH_ESTATE) {
-        tui_set_notice(app, false, "Only the circle's admins can take someone out of %s.",
-                       circle);
+        tui_set_notice(app, false, "Only the circle's admins can take someone out of %s.", circle);
     } else if (rc != KITH_OK) {
         tui_set_notice(app, true, "Nothing changed: %s", kith_strerror(rc));
     } else {
         tui_refresh_contacts(app);
-        tui_set_notice(app, false, "%s is no longer in %s. What is written from now on is "
-                                   "sealed without them.", contact, circle);
+        tui_set_notice(app, false,
+                       "%s is no longer in %s. What is written from now on is "
+                       "sealed without them.",
+                       contact, circle);
     }
 }
 
@@ -251,8 +253,7 @@ circle_leave_ask(struct tui_app *app, const char *name)
         tui_set_notice(app, false, "You're not in %s any more.", v->c.name);
         return;
     }
-    snprintf(app->circle_leave, sizeof app->circle_leave, "%s", v->c.name);
-    tui_show(app, &tui_screen_circle_leave);
+    snprintf(app->circle_leave, sizeof app->circle_leave, "%s", v->c.name); /* the next key */
     tui_set_notice(app, false, "Leave %s? Your copy of the history stays on this device. [y/N]",
                    app->circle_leave);
 }
@@ -295,19 +296,17 @@ tui_circle_command(struct tui_app *app, const struct commands_parsed *p)
 
 /* ---- leaving: one quiet step ---- */
 
+/* The key after "Leave #name? [y/N]". */
 static void
-circle_leave_key(struct tui_app *app, const struct tui_key *k)
+circle_leave_answer(struct tui_app *app, const struct tui_key *k)
 {
     char circle[ENGINE_NAME_BUF];
     int rc;
 
-    if (k->is_code && k->ch == KEY_RESIZE) {
-        return;
-    }
     snprintf(circle, sizeof circle, "%s", app->circle_leave);
     app->circle_leave[0] = '\0';
-    tui_show(app, &tui_screen_chat);
     app->notice[0] = '\0';
+    app->dirty |= TUI_DIRTY_STATUS | TUI_DIRTY_INPUT;
     if (k->is_code || (k->ch != 'y' && k->ch != 'Y')) {
         return; /* anything but y keeps things as they are, without a word */
     }
@@ -319,9 +318,6 @@ circle_leave_key(struct tui_app *app, const struct tui_key *k)
     tui_refresh_contacts(app);
     tui_set_notice(app, false, "You left %s. Its history stays here to read.", circle);
 }
-
-const struct tui_screen tui_screen_circle_leave = { "circle-leave", circle_leave_key,
-                                                    tui_view_draw_chat };
 
 /* ---- the soft support card ---- */
 
@@ -413,6 +409,10 @@ tui_circle_key(struct tui_app *app, const struct tui_key *k)
 {
     const struct engine_msg *m;
 
+    if (app->circle_leave[0] != '\0') {
+        circle_leave_answer(app, k);
+        return true;
+    }
     if (!k->is_code) {
         return false;
     }
@@ -421,7 +421,8 @@ tui_circle_key(struct tui_app *app, const struct tui_key *k)
                              "");
         return true;
     }
-    if (k->ch < (uint32_t)KEY_F(6) || k->ch > (uint32_t)KEY_F(9) || (m = circle_signal(app)) == NULL) {
+    if (k->ch < (uint32_t)KEY_F(6) || k->ch > (uint32_t)KEY_F(9) ||
+        (m = circle_signal(app)) == NULL) {
         return false;
     }
     circle_answer(app, m, (int)(k->ch - (uint32_t)KEY_F(6)) + 1);

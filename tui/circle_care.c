@@ -36,10 +36,10 @@ struct circle_card {
     char (*circles)[ENGINE_NAME_BUF]; /* active circles, "#name" */
     size_t n_circles;
     size_t circle_at;
-    size_t focus;    /* index into card_items() */
-    int mood;        /* 0 none, 1 rough .. 5 good */
-    unsigned with;   /* seen 1, safe 2, soothed 4, secure 8, stable 16 */
-    int support;     /* 0 any, 1 company .. 5 presence */
+    size_t focus;     /* index into card_items() */
+    int mood;         /* 0 none, 1 rough .. 5 good */
+    unsigned with;    /* seen 1, safe 2, soothed 4, secure 8, stable 16 */
+    int support;      /* 0 any, 1 company .. 5 presence */
     size_t cursor[3]; /* the option under the cursor: mood, with, kind */
     struct input *note;
     struct engine_member *members; /* the members card */
@@ -50,9 +50,12 @@ struct circle_card {
 
 static const char *const card_moods[] = { "rough", "low", "okay", "steady", "good" };
 static const char *const card_withs[] = { "seen", "safe", "soothed", "secure", "stable" };
-static const char *const card_kinds[] = { "any",           "company",
-                                          "distraction",   "to be listened to",
-                                          "practical help", "just knowing someone's there" };
+static const char *const card_kinds[] = { "any",
+                                          "company",
+                                          "distraction",
+                                          "to be listened to",
+                                          "practical help",
+                                          "just knowing someone's there" };
 
 static size_t
 card_items(const struct circle_card *card, enum card_item out[6])
@@ -279,8 +282,8 @@ card_move(struct circle_card *card, int delta)
 
     if (item == ITEM_SHARE || item == ITEM_TO || item == ITEM_SEND) {
         if (card->n_circles > 0) {
-            card->circle_at = (card->circle_at + (delta < 0 ? card->n_circles - 1 : 1)) %
-                              card->n_circles;
+            card->circle_at =
+                (card->circle_at + (delta < 0 ? card->n_circles - 1 : 1)) % card->n_circles;
         }
         return;
     }
@@ -313,7 +316,8 @@ card_key(struct tui_app *app, const struct tui_key *k)
     } else if (k->is_code && (k->ch == KEY_LEFT || k->ch == KEY_RIGHT) &&
                card_focused(card) != ITEM_NOTE) {
         card_move(card, k->ch == KEY_LEFT ? -1 : 1);
-    } else if ((!k->is_code && (k->ch == 10 || k->ch == 13)) || (k->is_code && k->ch == KEY_ENTER)) {
+    } else if ((!k->is_code && (k->ch == 10 || k->ch == 13)) ||
+               (k->is_code && k->ch == KEY_ENTER)) {
         if (card_focused(card) == ITEM_NOTE) {
             card->focus = (card->focus + 1) % n;
         } else {
@@ -476,8 +480,10 @@ card_draw_support(const struct circle_card *card, int *note_y, int *note_x)
     attron(A_BOLD);
     mvaddstr(y++, 2, "I could use support");
     attroff(A_BOLD);
-    card_text(&y, last, "A quiet signal to the people in one circle. Nothing is sent until you "
-                        "choose Send.", A_DIM);
+    card_text(&y, last,
+              "A quiet signal to the people in one circle. Nothing is sent until you "
+              "choose Send.",
+              A_DIM);
     y++;
     snprintf(to, sizeof to, "To  %s%s", card->n_circles > 0 ? card_circle(card) : "(no circle yet)",
              card->n_circles > 1 ? "   (Left/Right: another circle)" : "");
@@ -519,7 +525,10 @@ card_draw_members(const struct circle_card *card)
         const struct engine_member *m = &card->members[i];
         wrap_sanitize(m->name, strlen(m->name), name, sizeof name);
         snprintf(row, sizeof row, "%s%s%s", m->me ? "you" : name, m->admin ? " \u00b7 admin" : "",
-                 m->me ? "" : m->pending ? " \u00b7 connecting" : m->online ? " \u00b7 online" : "");
+                 m->me        ? ""
+                 : m->pending ? " \u00b7 connecting"
+                 : m->online  ? " \u00b7 online"
+                              : "");
         mvaddstr(y++, 4, row);
     }
     if (y > LINES - 4 && card->n_members > 0) {
@@ -552,8 +561,9 @@ card_draw(struct tui_app *app)
             card_draw_support(card, &note_y, &note_x);
         }
         attron(A_DIM);
-        mvaddstr(LINES - 2, 2, "Tab next \u00b7 Left/Right choose \u00b7 Space picks \u00b7 "
-                               "Enter \u00b7 Esc goes back");
+        mvaddstr(LINES - 2, 2,
+                 "Tab next \u00b7 Left/Right choose \u00b7 Space picks \u00b7 "
+                 "Enter \u00b7 Esc goes back");
         attroff(A_DIM);
         mvaddstr(LINES - 1, 2, CARD_FOOTER);
     }

@@ -28,11 +28,13 @@ static const struct commands_info commands_table[] = {
     { "/retention", "/retention [30s|10m|1h|7d|off|accept|decline]",
       "Disappearing messages here: see, propose, or answer theirs." },
     { "/circle", "/circle create NAME", "Start a support circle called #NAME, with you in it." },
-    { "/circle", "/circle invite [NAME]", "A code (and QR code) that brings one person into the circle." },
+    { "/circle", "/circle invite [NAME]",
+      "A code (and QR code) that brings one person into the circle." },
     { "/circle", "/circle members [NAME]", "Who is in the circle." },
     { "/circle", "/circle remove CONTACT", "Take CONTACT out of the open circle." },
     { "/circle", "/circle leave [NAME]", "Leave the circle; your copy of its history stays here." },
-    { "/checkin", "/checkin [NAME]", "How's today? Share it with a circle, or keep it for you (F5)." },
+    { "/checkin", "/checkin [NAME]",
+      "How's today? Share it with a circle, or keep it for you (F5)." },
     { "/support", "/support [NAME]", "Let a circle know you could use support (F4)." },
 };
 
@@ -72,7 +74,8 @@ commands_skip_spaces(const char *p)
 static bool
 commands_is_multi(size_t i)
 {
-    return (i + 1 < COMMANDS_N && strcmp(commands_table[i].name, commands_table[i + 1].name) == 0) ||
+    return (i + 1 < COMMANDS_N &&
+            strcmp(commands_table[i].name, commands_table[i + 1].name) == 0) ||
            (i > 0 && strcmp(commands_table[i].name, commands_table[i - 1].name) == 0);
 }
 
@@ -95,8 +98,8 @@ commands_pick_form(size_t i, const char **args)
     const char *w = commands_skip_spaces(*args);
     size_t w_len = strcspn(w, " ");
 
-    for (size_t j = i; j < COMMANDS_N && strcmp(commands_table[j].name, commands_table[i].name) == 0;
-         j++) {
+    for (size_t j = i;
+         j < COMMANDS_N && strcmp(commands_table[j].name, commands_table[i].name) == 0; j++) {
         size_t sub_len;
         const char *sub = commands_sub(j, &sub_len);
         if (w_len > 0 && sub_len == w_len && strncasecmp(w, sub, w_len) == 0) {
@@ -355,7 +358,8 @@ commands_candidates(const char *line, size_t start, const char *words[COMMANDS_N
         size_t sub_len;
         const char *sub = commands_sub(i, &sub_len);
         if (commands_is_multi(i) && strlen(commands_table[i].name) == first_len &&
-            strncasecmp(line, commands_table[i].name, first_len) == 0 && sub_len < ENGINE_NAME_BUF) {
+            strncasecmp(line, commands_table[i].name, first_len) == 0 &&
+            sub_len < ENGINE_NAME_BUF) {
             memcpy(subs[n], sub, sub_len);
             subs[n][sub_len] = '\0';
             words[n] = subs[n];

@@ -54,7 +54,6 @@ extern const struct tui_screen tui_screen_contacts;
 extern const struct tui_screen tui_screen_lock;
 extern const struct tui_screen tui_screen_boundary;
 extern const struct tui_screen tui_screen_repair;
-extern const struct tui_screen tui_screen_circle_leave; /* circle.c: "Leave #name? [y/N]" */
 extern const struct tui_screen tui_screen_circle_card;  /* circle_care.c */
 
 struct tui_contact_view {
@@ -117,7 +116,7 @@ struct tui_app {
     struct notify *notify;
     /* circles: the card on screen (circle_care.c), or NULL; the circle a leave waits on */
     struct circle_card *ccard;
-    char circle_leave[ENGINE_NAME_BUF];
+    char circle_leave[ENGINE_NAME_BUF]; /* "" unless a leave waits for y */
 };
 
 /* tui.c: data and actions */
@@ -156,15 +155,15 @@ void tui_repair_free(struct tui_app *app);
  * (appended to views[0..n) at each refresh; returns the new count), as "#name". */
 struct commands_parsed;
 size_t tui_circles_append(struct tui_app *app, struct tui_contact_view **views, size_t n);
-bool tui_circle_is_quiet(const struct tui_contact_view *v); /* joining, left, removed: dimmer */
+bool tui_circle_is_quiet(const struct tui_contact_view *v);     /* joining, left, removed: dimmer */
 const char *tui_circle_label(const struct tui_contact_view *v); /* "#name", "#joining-…" */
 /* The title note of an open circle ("  · 3 people", "  · waiting for the welcome"...). */
 void tui_circle_title(const struct tui_contact_view *v, char *out, size_t cap);
 /* A line for a circle we can't write in now (joining, left): sets a notice, returns true. */
 bool tui_circle_refuses(struct tui_app *app, const struct commands_parsed *p);
 void tui_circle_command(struct tui_app *app, const struct commands_parsed *p);
-/* The chat screen's circle keys: F4 support, F5 check-in, F6..F9 the support card's answers.
- * Returns whether the key was one of them. */
+/* The chat screen's circle keys: F4 support, F5 check-in, F6..F9 the support card's answers,
+ * and the answer to "Leave #name? [y/N]" (any key). Returns whether the key was one of them. */
 bool tui_circle_key(struct tui_app *app, const struct tui_key *k);
 void tui_circle_on_event(struct tui_app *app, const struct engine_event *ev);
 /* The soft support card under an open circle conversation: the newest signal from someone

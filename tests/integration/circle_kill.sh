@@ -11,8 +11,9 @@ KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; . "$HERE/circle_lib.sh"
 SEED=${KITH_SEED:-$(( $(date +%s) % 100000 ))}
 M=${KITH_TEST_N:-500}
+SPAN=${KITH_KILL_SPAN:-60}
 MEMBERS="M1 M2 M3 M4 M5 M6 M7 M8"
-note "KITH_SEED=$SEED, $M messages, 8 members"
+note "KITH_SEED=$SEED, $M messages over ${SPAN}s, 8 members"
 
 for p in $MEMBERS; do init "$p"; done
 for p in $MEMBERS; do start "$p"; done
@@ -21,11 +22,15 @@ for p in M2 M3 M4 M5 M6 M7 M8; do join M1 c "$p"; done
 wait_until 90 "all 8 see 8 active members" all_members 8 c $MEMBERS
 note "circle of 8 formed after ${SECONDS}s"
 
-# The sender: member i is M$((1 + RANDOM % 8)); holds that member's lock while sending.
+# The sender: message i comes from M$((1 + RANDOM % 8)), which it locks while sending.
+# Paced over SPAN seconds, so that about SPAN/2 kills land while messages flow.
 (
     RANDOM=$SEED
+    t0=$(date +%s%N)
     for i in $(seq 1 "$M"); do
         p=M$(( 1 + RANDOM % 8 ))
+        ahead=$(( (t0 + i * SPAN * 1000000000 / M - $(date +%s%N)) / 1000000 ))
+        [ "$ahead" -le 0 ] || sleep "$(( ahead / 1000 )).$(printf %03d $(( ahead % 1000 )))"
         flock -w 60 "$T/lock.$p" timeout 20 "$KITH" --home "$T/$p" --passphrase-file "$T/pass" \
             send '#c' "k$i-$p" > "$T/send.out" 2>>"$T/send.err" \
             || { echo "FAIL: $p could not send k$i-$p: $(tail -1 "$T/send.err")" >&2; exit 1; }

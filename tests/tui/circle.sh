@@ -8,7 +8,8 @@
 # Choosing "rough" shows the crisis lines and offers (only offers) a support
 # signal, sent from the card; "Just for me" sends nothing; a circle message
 # while another conversation is open leaves a dot, not a count. Then the
-# members card, and leaving with its one-line question (n keeps you in).
+# members card, and leaving with its one-line question (n keeps you in, y
+# leaves; the history stays, read-only).
 KITH=$1
 . "$(dirname "$0")/lib.sh"
 export KITH_SYNC_IVL_MS=1000
@@ -139,5 +140,12 @@ wait_for a "Leave #care? Your copy of the history stays on this device. [y/N]"
 keys a n
 wait_gone a "Leave #care?"
 members tia 3 || fail "n should keep tia in #care"
+typed a "/circle leave"; keys a Enter
+wait_for a "[y/N]"
+keys a y
+wait_for a "You left #care. Its history stays here to read."
+wait_for a "#care  · you left"
+typed a "one more thing"; keys a Enter
+wait_for a "You're not in #care any more"
 quit a
 note "the circle worked from the client"
