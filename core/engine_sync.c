@@ -350,6 +350,7 @@ engine_relay_recv(struct engine *e, const struct engine_peer *p, const struct fr
     if (rc == KITH_EEXISTS) {
         rc = KITH_OK; /* offered again: we already carry it */
     }
+    engine_crash_point("relay.after_store");
     if (rc == KITH_OK && sync_reachable(e, f->route)) {
         KITH_IGNORE(transport_send(e->tp, f->route, wire, len));
     }
@@ -382,6 +383,7 @@ engine_relay_forward(struct engine *e, const struct engine_peer *p)
     }
     for (size_t i = 0; i < n; i++) {
         KITH_IGNORE(transport_send(e->tp, p->member_id, rs[i].frame, rs[i].frame_len));
+        engine_crash_point("relay.after_forward");
     }
     store_relays_free(rs, n);
 }

@@ -6,7 +6,7 @@ one circle (member 1 creates it and invites the others); member 1 then sends M
 messages (default 100) at a steady pace through `kith send '#c'`. For each
 message, the time until all N-1 others hold it persisted is
 max over receivers of ("received_ms" in the receiver's `log --json`) minus the
-sender's "ts" for it (one machine, one clock); p50 and p99 over the messages.
+sender's "ts_ms" (or "ts") for it (one machine, one clock); p50 and p99 over the messages.
 The sender's CPU per message is the utime+stime of its engine process
 (/proc/PID/stat) across the sending and delivery, divided by M.
 
@@ -142,7 +142,7 @@ def run_size(args, n):
                 got.setdefault(e["id"], []).append(e["received_ms"])
         lat, clock = [], "sender ts"
         for mid, t_ms in sent:
-            ts = own[mid]["ts"]
+            ts = own[mid].get("ts_ms", own[mid]["ts"])
             if ts < 1e11:  # seconds, not ms: too coarse; take our own clock at send
                 ts, clock = t_ms, "bench clock at send"
             rec = got.get(mid, [])

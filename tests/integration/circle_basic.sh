@@ -79,8 +79,12 @@ assert not bad, "%d entries with a wrong state, first %r" % (len(bad), bad[0])
 EOF
 }
 for p in $ALL; do states_ok "$p" || fail "$p: states"; done
-r=$(k A log '#c' --json --limit 5 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-[ "$r" = 5 ] || fail "log --limit 5 gave $r entries"
+k A log '#c' --json --limit 5 > "$T/A.limit.json" || fail "log --limit 5"
+python3 - "$T/A.limit.json" "$T/A.log.json" <<'EOF' || fail "log --limit 5 is not the newest 5, oldest first"
+import json, sys
+lim, full = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert [m["id"] for m in lim] == [m["id"] for m in full[-5:]], [m["text"] for m in lim]
+EOF
 
 note "3. check-in, support, reply"
 k B circle checkin c --mood low --with seen,safe --note "long week" >/dev/null || fail "checkin"
@@ -107,6 +111,8 @@ kinds = {m["kind"]: m for m in log if m["kind"] != "text"}
 assert kinds["checkin"]["from"] == "B", kinds["checkin"]
 assert kinds["support"]["from"] == "C", kinds["support"]
 assert kinds["support_reply"]["from"] == "D", kinds["support_reply"]
+assert kinds["support_reply"].get("reply_to") == kinds["support"]["id"], kinds["support_reply"]
+assert "long week" in kinds["checkin"]["text"], kinds["checkin"]
 EOF
 r=$(cc same "$T/A.log.json" "$T/B.log.json" "$T/C.log.json" "$T/D.log.json") || fail "after care: $r"
 

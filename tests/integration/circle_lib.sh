@@ -8,6 +8,7 @@
 #   all_logn N CIRCLE NAME...     every NAME's log holds at least N entries
 #   snap CIRCLE NAME...           NAME's log into $T/NAME.log.json (each NAME)
 # start waits until the engine answers.
+# KITH_TEST_KEEP=DIR keeps the test directory (profiles, engine logs).
 # On failure the last lines of every engine's stderr go to stderr too.
 
 # Anti-entropy every second instead of every minute, for every engine we start.
@@ -25,6 +26,18 @@ start() {
     PIDS="$PIDS $!"
     wait_until 20 "engine $n up" running "$n"
 }
+
+# keep_logs: with KITH_TEST_KEEP=DIR, copy the whole test directory (profiles,
+# engine stdout/stderr) there before it is removed.
+keep_logs() {
+    if [ -n "${KITH_TEST_KEEP:-}" ] && [ -d "$T" ]; then
+        mkdir -p "$KITH_TEST_KEEP" && cp -r "$T" "$KITH_TEST_KEEP/" 2>/dev/null \
+            && echo "# kept $KITH_TEST_KEEP/$(basename "$T")" >&2
+    fi
+    return 0
+}
+trap 'keep_logs; cleanup' EXIT
+trap 'exit 130' INT TERM
 
 dump_logs() {
     local f

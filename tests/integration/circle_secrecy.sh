@@ -7,6 +7,9 @@
 #    Messages sent afterwards by A, B and N never appear in R's log (its log
 #    does not grow at all), and a message R sends after removal reaches nobody.
 #    R's `status --json` rejected counter is printed: frames R could not open.
+#    Then R is brought back from a backup made before its removal (so it still
+#    holds that epoch's keys and believes it is a member) and syncs for several
+#    rounds: it still reads none of the later messages.
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; . "$HERE/circle_lib.sh"
 
@@ -46,6 +49,7 @@ note "N holds only the 10 sent after it joined (epochs > $EPOCH_PRE)"
 note "removal secrecy: A removes R"
 rejected() { k R status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("rejected", "n/a"))'; }
 REJ_BEFORE=$(rejected)
+k R backup "$T/r.bak" >/dev/null || fail "R could not make a backup"
 k A circle remove c R >/dev/null || fail "circle remove c R"
 wait_until 30 "R's state is removed" eval '[ "$(cstate R c)" = removed ]'
 wait_until 30 "A, B and N see 3 members" all_members 3 c A B N
@@ -68,4 +72,18 @@ for p in A B N; do
 done
 r=$(cc same "$T/A.log.json" "$T/B.log.json") || fail "$r"
 note "R's log unchanged ($R_BEFORE entries); rejected counter $REJ_BEFORE -> $(rejected)"
+
+note "R tries again from a backup made before its removal (it still holds that epoch's keys)"
+stop R
+"$KITH" --passphrase-file "$T/pass" restore "$T/r.bak" --home "$T/R2" >/dev/null || fail "restore"
+start R2
+REJ2_BEFORE=$(k R2 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("rejected", "n/a"))')
+csend A c "after-restore-A"; echo "after-restore-A" >> "$T/after.txt"
+wait_logs 30 $(( N_AFTER + 1 )) c N
+sleep 5 # R2 syncs with A, B and N for several rounds
+snap c R2 A
+r=$(cc none "$T/R2.log.json" "$T/after.txt") || fail "R restored from before its removal: $r"
+r=$(cc none "$T/A.log.json" "$T/fromr.txt") || fail "A took R's message after removal: $r"
+note "R2 (R's keys from before removal) read none of the $(wc -l < "$T/after.txt") later messages;" \
+    "state $(cstate R2 c); rejected $REJ2_BEFORE -> $(k R2 status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("rejected", "n/a"))')"
 echo "circle_secrecy: ok"

@@ -94,8 +94,8 @@ note "4. B's outbound connections through a chaosproxy (seed $SEED)"
 ip netns exec "$(ns_name b)" microsocks -i 127.0.0.1 -p 1080 >"$T/socks.log" 2>&1 &
 PIDS="$PIDS $!"
 ip netns exec "$(ns_name b)" "$PROXY" --listen 127.0.0.1:1081 --to 127.0.0.1:1080 \
-    --seed "$SEED" --delay-ms 0-80 --stall-prob 0.02 --stall-ms 500-3000 --rst-prob 0.05 \
-    --truncate-prob 0.002 >"$T/chaos.out" 2>"$T/chaos.err" &
+    --seed "$SEED" --delay-ms 0-80 --stall-prob 0.02 --stall-ms 500-3000 --rst-prob 0.1 \
+    --truncate-prob 0.01 >"$T/chaos.out" 2>"$T/chaos.err" &
 CHAOS=$!; PIDS="$PIDS $CHAOS"
 wait_until 10 "chaosproxy listening" grep -q '^listening' "$T/chaos.out"
 stop B
@@ -109,4 +109,6 @@ PIDS=$(echo "$PIDS" | sed "s/\b$CHAOS\b//")
 note "$(grep '^chaosproxy:' "$T/chaos.err")"
 conns=$(sed -n 's/.* conns=\([0-9]*\).*/\1/p' "$T/chaos.err")
 [ "${conns:-0}" -gt 0 ] || fail "no connection went through the chaosproxy"
+delayed=$(sed -n 's/.* delayed=\([0-9]*\).*/\1/p' "$T/chaos.err")
+[ "${delayed:-0}" -gt 0 ] || fail "the chaosproxy delayed nothing"
 echo "mesh_netns: ok"

@@ -20,11 +20,9 @@ ns_skip() {
 
 ns_cleanup() {
     local ns p
-    # lib.sh's cleanup: TERM every engine we started, wait, remove the profiles.
-    # Keep the logs first when asked (KITH_TEST_KEEP=DIR).
-    if [ -n "${KITH_TEST_KEEP:-}" ] && [ -d "$T" ]; then
-        mkdir -p "$KITH_TEST_KEEP" && cp -r "$T" "$KITH_TEST_KEEP/" 2>/dev/null || true
-    fi
+    # lib.sh's cleanup: TERM every engine we started, wait, remove the profiles
+    # (circle_lib.sh's keep_logs first copies them when KITH_TEST_KEEP is set).
+    keep_logs
     cleanup
     for ns in $NS_MADE; do
         # Anything still inside a namespace we made was started by this test.
