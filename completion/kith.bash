@@ -161,10 +161,10 @@ _kith()
         ;;
     circle)
         if ((${#args[@]} == 0)); then
-            _kith_reply create members remove leave checkin support reply
+            _kith_reply create members remove admin leave checkin support reply
         elif ((${#args[@]} == 1)) && [[ ${args[0]} != create ]]; then
             mapfile -t COMPREPLY < <(_kith_reply_lines "$(_kith_circles)")
-        elif ((${#args[@]} == 2)) && [[ ${args[0]} == remove ]]; then
+        elif ((${#args[@]} == 2)) && [[ ${args[0]} == remove || ${args[0]} == admin ]]; then
             mapfile -t COMPREPLY < <(_kith_reply_lines "$(_kith_contacts)")
         fi
         ;;

@@ -15,7 +15,7 @@
 #include "core/engine.h"
 
 static const char cli_circle_usage_text[] =
-    "circle create|members|remove|leave NAME [CONTACT] [--json]\n"
+    "circle create|members|remove|admin|leave NAME [CONTACT] [--json]\n"
     "       kith circle checkin NAME [--mood rough|low|okay|steady|good]"
     " [--with seen,safe,soothed,secure,stable] [--note TEXT]\n"
     "       kith circle support NAME [--kind company|distraction|listening|practical|presence]"
@@ -230,8 +230,23 @@ cli_circle(struct engine *e, int argc, char **argv, struct cli_buf *out, struct 
                    pos[2], pos[1][0] == '#' ? pos[1] + 1 : pos[1]);
         return 0;
     }
+    if (strcmp(pos[0], "admin") == 0 && npos == 3) {
+        rc = engine_circle_admin(e, pos[1], pos[2]);
+        if (rc != KITH_OK) {
+            return cli_circle_fail(err, rc, pos[1]);
+        }
+        cli_printf(out, "%s can now add and remove people in #%s too.\n", pos[2],
+                   pos[1][0] == '#' ? pos[1] + 1 : pos[1]);
+        return 0;
+    }
     if (strcmp(pos[0], "leave") == 0 && npos == 2) {
         rc = engine_circle_leave(e, pos[1]);
+        if (rc == KITH_EBUSY) {
+            cli_printf(err, "kith: you're the only admin of #%s; make someone else an admin "
+                            "first (kith circle admin %s CONTACT)\n",
+                       pos[1][0] == '#' ? pos[1] + 1 : pos[1], pos[1][0] == '#' ? pos[1] + 1 : pos[1]);
+            return 1;
+        }
         if (rc != KITH_OK) {
             return cli_circle_fail(err, rc, pos[1]);
         }

@@ -45,7 +45,7 @@ static const struct cli_help_entry cli_help_table[] = {
       "practice [--partner receptive|defensive|withdrawn] [--seed N] [--script] [--save]",
       "rehearse a repair with a scripted partner; nothing is sent" },
     { "circle",
-      "circle create|members|leave NAME [--json] | remove NAME CONTACT | "
+      "circle create|members|leave NAME [--json] | remove|admin NAME CONTACT | "
       "checkin NAME [--mood M] [--with LIST] [--note TEXT] | support NAME [--kind K] [--note T] | "
       "reply NAME MSG_ID here|later|care|cant",
       "support circles: members, removal, check-ins and 'I could use support'" },

@@ -323,6 +323,9 @@ KITH_NODISCARD int engine_circle_invite(struct engine *e, const char *name, uint
  * stay. KITH_ENOTFOUND (no such circle or member), KITH_ESTATE (not allowed). */
 KITH_NODISCARD int engine_circle_remove(struct engine *e, const char *name, const char *contact);
 KITH_NODISCARD int engine_circle_leave(struct engine *e, const char *name);
+/* Make a member an admin too (admins only). leave is KITH_EBUSY for the last admin while
+ * others stay: make someone else an admin first. */
+KITH_NODISCARD int engine_circle_admin(struct engine *e, const char *name, const char *contact);
 struct engine_circle_info {
     char name[ENGINE_NAME_BUF];
     size_t members;

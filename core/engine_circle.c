@@ -394,6 +394,23 @@ circle_introduce(struct engine *e, struct engine_txn *t, const struct circle_mem
     return KITH_OK;
 }
 
+/* Would a LEAVE of member_id be accepted on top of st? Not for the last admin while others
+ * stay (the circle would have nobody to add or remove people). */
+static bool
+circle_may_leave(const struct circle_state *st, const uint8_t member_id[16])
+{
+    const struct circle_member *me = circle_member_find(st, member_id);
+    size_t admins = 0;
+
+    if (me == NULL) {
+        return false;
+    }
+    for (size_t i = 0; i < st->nmembers; i++) {
+        admins += st->members[i].admin ? 1 : 0;
+    }
+    return !me->admin || admins > 1 || st->nmembers == 1;
+}
+
 /* The welcome for a member we added: the whole log (so they can check every step) and the
  * secret of their introductions. */
 int
@@ -509,14 +526,22 @@ engine_circle_apply(struct engine *e, struct engine_txn *t, struct engine_circle
         return rc;
     }
     if (state == STORE_CIRCLE_LEFT) {
-        /* Our LEAVE lost a race with another op: leave again on top of the winner. */
+        /* Our LEAVE lost a race with another op: leave again on top of the winner, once, and
+         * only while it is a leave the others will accept (not the last admin's). */
         struct circle_op again;
+        bool may_leave = circle_may_leave(ns, e->member_id);
         c->st = ns;
         free(old);
+        if (!may_leave) {
+            return KITH_OK; /* our copy stays "left"; the others keep us listed */
+        }
         memset(&again, 0, sizeof again);
         again.type = CIRCLE_OP_LEAVE;
         engine_circle_me(e, &again.subject);
-        return engine_circle_issue(e, t, c, &again, NULL, NULL);
+        c->state = STORE_CIRCLE_ACTIVE; /* issue applies it: we end "left" again */
+        rc = engine_circle_issue(e, t, c, &again, NULL, NULL);
+        c->state = STORE_CIRCLE_LEFT;
+        return rc;
     }
     if (state == STORE_CIRCLE_JOINING) {
         rc = store_circle_set_state(e->st, c->id, STORE_CIRCLE_ACTIVE);
@@ -783,7 +808,8 @@ circle_remove_txn(struct engine *e, struct engine_txn *t, void *arg)
         a->c->state = STORE_CIRCLE_LEFT;
         return engine_circle_issue(e, t, a->c, &op, NULL, NULL);
     }
-    return engine_circle_issue(e, t, a->c, &op, NULL, who);
+    return engine_circle_issue(e, t, a->c, &op, NULL,
+                               a->type == CIRCLE_OP_REMOVE ? who : NULL);
 }
 
 int
@@ -816,6 +842,38 @@ engine_circle_remove(struct engine *e, const char *name, const char *contact)
 }
 
 int
+engine_circle_admin(struct engine *e, const char *name, const char *contact)
+{
+    struct engine_circle *c = engine_circle_by_name(e, name, true);
+    struct store_contact sc;
+    struct circle_remove_arg a;
+    const struct circle_member *me;
+    int rc;
+
+    if (c == NULL) {
+        return KITH_ENOTFOUND;
+    }
+    me = circle_member_find(c->st, e->member_id);
+    if (me == NULL || !me->admin) {
+        return KITH_ESTATE;
+    }
+    rc = store_contact_by_name(e->st, contact, &sc);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    a.c = c;
+    a.who = circle_member_find(c->st, sc.member_id);
+    a.type = CIRCLE_OP_ADMIN;
+    if (a.who == NULL) {
+        return KITH_ENOTFOUND;
+    }
+    if (a.who->admin) {
+        return KITH_OK; /* already */
+    }
+    return engine_circle_txn(e, circle_remove_txn, &a);
+}
+
+int
 engine_circle_leave(struct engine *e, const char *name)
 {
     struct engine_circle *c = engine_circle_by_name(e, name, true);
@@ -829,6 +887,9 @@ engine_circle_leave(struct engine *e, const char *name)
     a.type = CIRCLE_OP_LEAVE;
     if (a.who == NULL) {
         return KITH_ESTATE;
+    }
+    if (!circle_may_leave(c->st, e->member_id)) {
+        return KITH_EBUSY; /* the last admin: make someone else an admin first */
     }
     return engine_circle_txn(e, circle_remove_txn, &a);
 }

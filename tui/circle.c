@@ -241,6 +241,26 @@ circle_remove(struct tui_app *app, const char *contact)
     }
 }
 
+/* Are we the circle's only admin while others are in it? Its rules refuse that leave. */
+static bool
+circle_is_last_admin(struct engine *e, const char *name)
+{
+    struct engine_member *members = NULL;
+    size_t n = 0;
+    size_t admins = 0;
+    bool is_admin = false;
+
+    if (engine_circle_members(e, name, &members, &n) != KITH_OK) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        admins += members[i].admin ? 1 : 0;
+        is_admin = is_admin || (members[i].me && members[i].admin);
+    }
+    free(members);
+    return is_admin && admins == 1 && n > 1;
+}
+
 static void
 circle_leave_ask(struct tui_app *app, const char *name)
 {
@@ -251,6 +271,13 @@ circle_leave_ask(struct tui_app *app, const char *name)
     }
     if (!circle_is(v, "active") && !circle_is(v, "joining")) {
         tui_set_notice(app, false, "You're not in %s any more.", v->c.name);
+        return;
+    }
+    if (circle_is_last_admin(app->e, v->c.name)) {
+        tui_set_notice(app, false,
+                       "You're the only admin of %s, so leaving isn't possible while others "
+                       "are in it.",
+                       v->c.name);
         return;
     }
     snprintf(app->circle_leave, sizeof app->circle_leave, "%s", v->c.name); /* the next key */

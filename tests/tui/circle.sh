@@ -8,8 +8,9 @@
 # Choosing "rough" shows the crisis lines and offers (only offers) a support
 # signal, sent from the card; "Just for me" sends nothing; a circle message
 # while another conversation is open leaves a dot, not a count. Then the
-# members card, and leaving with its one-line question (n keeps you in, y
-# leaves; the history stays, read-only).
+# members card; the only admin can't leave while others are in; tia joins
+# ben's #walks with /accept, and leaving asks one calm question: n stays, y
+# leaves, and the conversation stays to read but takes no more messages.
 KITH=$1
 . "$(dirname "$0")/lib.sh"
 export KITH_SYNC_IVL_MS=1000
@@ -39,6 +40,11 @@ members() { k "$1" circles --json 2>/dev/null | python3 -c '
 import json, sys
 sys.exit(0 if any(c["name"] == "care" and c["state"] == "active" and c["members"] == int(sys.argv[1])
                   for c in json.load(sys.stdin)) else 1)' "$2"; }
+# in_state NAME CIRCLE STATE: NAME's `circles --json` has CIRCLE in STATE.
+in_state() { k "$1" circles --json 2>/dev/null | python3 -c '
+import json, sys
+sys.exit(0 if any(c["name"] == sys.argv[1] and c["state"] == sys.argv[2]
+                  for c in json.load(sys.stdin)) else 1)' "$2" "$3"; }
 # invite_code: the code the invite overlay shows (wrapped over several rows of the pane).
 invite_code() {
     pane a | sed -n 's/^[^│]*│ *//p' | awk '/^kith1-/ { on = 1 } on && /^$/ { exit } on { printf "%s", $0 }'
@@ -128,7 +134,7 @@ if side | grep -q '[0-9]'; then fail "the sidebar counts unread: $(side)"; fi
 keys a M-3
 wait_for a "cai a quiet note"
 
-note "the members card, and leaving asks one calm question (n keeps you in)"
+note "the members card; the only admin can't leave while others are in"
 typed a "/circle members"; keys a Enter
 wait_for a "#care · who is in it"
 wait_for a "you · admin"
@@ -136,16 +142,29 @@ wait_for a "ben"
 keys a q
 wait_gone a "who is in it"
 typed a "/circle leave"; keys a Enter
-wait_for a "Leave #care? Your copy of the history stays on this device. [y/N]"
-keys a n
-wait_gone a "Leave #care?"
-members tia 3 || fail "n should keep tia in #care"
+wait_for a "You're the only admin of #care, so leaving isn't possible while others are in it."
+members tia 3 || fail "tia should still be in #care"
+
+note "joining ben's #walks from the client; leaving asks one calm question (n stays, y leaves)"
+k ben circle create walks >/dev/null || fail "ben could not create #walks"
+code=$(k ben invite --circle walks | tail -1)
+typed a "/accept $code"; keys a Enter
+until_ok 60 "tia in #walks" in_state tia walks active
+wait_for a "#walks" 30
+typed a "/query #walks"; keys a Enter
+wait_for a "#walks  · 2 people" 30
 typed a "/circle leave"; keys a Enter
-wait_for a "[y/N]"
+wait_for a "Leave #walks? Your copy of the history stays on this device. [y/N]"
+keys a n
+wait_gone a "Leave #walks?"
+in_state tia walks active || fail "n should keep tia in #walks"
+typed a "/circle leave"; keys a Enter
+wait_for a "Leave #walks? Your copy of the history stays on this device. [y/N]"
 keys a y
-wait_for a "You left #care. Its history stays here to read."
-wait_for a "#care  · you left"
+wait_for a "You left #walks. Its history stays here to read."
+wait_for a "#walks  · you left"
+in_state tia walks left || fail "y should have left #walks: $(k tia circles --json)"
 typed a "one more thing"; keys a Enter
-wait_for a "You're not in #care any more"
+wait_for a "You're not in #walks any more"
 quit a
 note "the circle worked from the client"
