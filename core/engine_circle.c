@@ -250,7 +250,13 @@ circle_own_key(struct engine *e, const struct engine_circle *c, struct circle_se
         return KITH_OK;
     }
     if (rc == KITH_OK && circle_sender_due(s, now)) {
-        circle_sender_new(s, s->epoch_no, s->epoch_id, s->gen + 1, s->seq, now);
+        /* A new generation (100 messages or 7 days): copies first, s is rewritten. */
+        uint8_t epoch_id[16];
+        uint32_t epoch_no = s->epoch_no;
+        uint32_t gen = s->gen + 1;
+        uint64_t seq = s->seq;
+        memcpy(epoch_id, s->epoch_id, sizeof epoch_id);
+        circle_sender_new(s, epoch_no, epoch_id, gen, seq, now);
         *fresh = true;
     }
     return rc;
