@@ -68,14 +68,7 @@ struct circle_chain {
 static void
 circle_kdf_ck(uint8_t ck[32], uint8_t mk[32])
 {
-    static const uint8_t one = 0x01;
-    static const uint8_t two = 0x02;
-    uint8_t next[32];
-
-    kcrypt_hmac(mk, ck, 32, &one, 1);
-    kcrypt_hmac(next, ck, 32, &two, 1);
-    memcpy(ck, next, 32);
-    sodium_memzero(next, sizeof next);
+    kcrypt_chain_step(ck, mk);
 }
 
 static void
@@ -289,21 +282,10 @@ circle_chain_destroy(struct circle_chain *c)
 static void
 circle_chain_reserve(struct circle_chain *c, size_t cap)
 {
-    struct circle_chain_skipped *grown;
+    void *block = c->skipped;
 
-    if (cap <= c->cap_skipped) {
-        return;
-    }
-    grown = xcalloc(cap, sizeof *grown);
-    if (c->n_skipped > 0) {
-        memcpy(grown, c->skipped, c->n_skipped * sizeof *grown);
-    }
-    if (c->skipped != NULL) {
-        sodium_memzero(c->skipped, c->cap_skipped * sizeof *c->skipped);
-        free(c->skipped);
-    }
-    c->skipped = grown;
-    c->cap_skipped = cap;
+    kcrypt_secret_grow(&block, &c->cap_skipped, c->n_skipped, cap, sizeof *c->skipped);
+    c->skipped = block;
 }
 
 int

@@ -5,6 +5,7 @@
  */
 #include "core/kcrypt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -142,4 +143,37 @@ kcrypt_hex(char *out, const uint8_t *in, size_t n)
         out[2 * i + 1] = digits[in[i] & 0x0f];
     }
     out[2 * n] = '\0';
+}
+
+void
+kcrypt_secret_grow(void **block, size_t *cap, size_t used, size_t new_cap, size_t elem)
+{
+    uint8_t *grown;
+
+    if (new_cap <= *cap) {
+        return;
+    }
+    grown = xcalloc(new_cap, elem);
+    if (used > 0) {
+        memcpy(grown, *block, used * elem);
+    }
+    if (*block != NULL) {
+        sodium_memzero(*block, *cap * elem);
+        free(*block);
+    }
+    *block = grown;
+    *cap = new_cap;
+}
+
+void
+kcrypt_chain_step(uint8_t ck[32], uint8_t mk[32])
+{
+    static const uint8_t one = 0x01;
+    static const uint8_t two = 0x02;
+    uint8_t next[32];
+
+    kcrypt_hmac(mk, ck, 32, &one, 1);
+    kcrypt_hmac(next, ck, 32, &two, 1);
+    memcpy(ck, next, 32);
+    sodium_memzero(next, sizeof next);
 }

@@ -47,4 +47,12 @@ KITH_NODISCARD int kcrypt_open(uint8_t *pt, const uint8_t *in, size_t in_len, co
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void kcrypt_hex(char *out, const uint8_t *in, size_t n);
 
+/* Grow a heap array that holds secrets to new_cap elements of elem bytes: the first `used`
+ * are copied, the rest zeroed, the old block wiped and freed. Nothing when new_cap <= *cap. */
+void kcrypt_secret_grow(void **block, size_t *cap, size_t used, size_t new_cap, size_t elem);
+
+/* One step of a symmetric hash chain (Double Ratchet KDF_CK, circle sender chains):
+ * mk = HMAC(ck, 0x01), ck' = HMAC(ck, 0x02); ck is replaced. */
+void kcrypt_chain_step(uint8_t ck[32], uint8_t mk[32]);
+
 #endif

@@ -133,14 +133,7 @@ session_kdf_rk(uint8_t rk[32], uint8_t ck[32], uint8_t nhk[32], const uint8_t dh
 static void
 session_kdf_ck(uint8_t ck[32], uint8_t mk[32])
 {
-    static const uint8_t one = 0x01;
-    static const uint8_t two = 0x02;
-    uint8_t next[32];
-
-    kcrypt_hmac(mk, ck, 32, &one, 1);
-    kcrypt_hmac(next, ck, 32, &two, 1);
-    memcpy(ck, next, 32);
-    sodium_memzero(next, sizeof next);
+    kcrypt_chain_step(ck, mk);
 }
 
 static void
@@ -174,21 +167,10 @@ session_destroy(struct session *s)
 static void
 session_reserve(struct session *s, size_t cap)
 {
-    struct session_skipped *grown;
+    void *block = s->skipped;
 
-    if (cap <= s->cap_skipped) {
-        return;
-    }
-    grown = xcalloc(cap, sizeof *grown);
-    if (s->n_skipped > 0) {
-        memcpy(grown, s->skipped, s->n_skipped * sizeof *grown);
-    }
-    if (s->skipped != NULL) {
-        sodium_memzero(s->skipped, s->cap_skipped * sizeof *s->skipped);
-        free(s->skipped);
-    }
-    s->skipped = grown;
-    s->cap_skipped = cap;
+    kcrypt_secret_grow(&block, &s->cap_skipped, s->n_skipped, cap, sizeof *s->skipped);
+    s->skipped = block;
 }
 
 static struct session *
