@@ -140,12 +140,113 @@ engine_flush(struct engine *e, int64_t contact_id)
     store_outbox_free(rows, n);
 }
 
+/* Frames sealed in an open transaction and handed to the network straight after its COMMIT,
+ * from memory: no re-read of the rows just written. Their outbox rows are stored as attempted
+ * once with the first retry scheduled, so the hand-over writes nothing unless it fails; the
+ * history rows become "sent" in the next transaction the caller opens. */
+struct engine_handed {
+    uint8_t msg_id[16];
+    uint8_t *frame; /* the exact bytes stored: retries resend them */
+    size_t len;
+    bool history;
+    bool sent;
+};
+
+struct engine_handover {
+    struct engine_handed *v;
+    size_t n;
+    size_t cap;
+};
+
+static void
+engine_handover_clear(struct engine_handover *ho)
+{
+    for (size_t i = 0; i < ho->n; i++) {
+        free(ho->v[i].frame);
+    }
+    ho->n = 0;
+}
+
+static void
+engine_handover_fini(struct engine_handover *ho)
+{
+    engine_handover_clear(ho);
+    free(ho->v);
+    memset(ho, 0, sizeof *ho);
+}
+
+/* After the COMMIT: every frame to the peer in order (the first refusal stops the rest: no
+ * live path), each one refused offered to a relay. */
+static void
+engine_handover_send(struct engine *e, int64_t contact_id, struct engine_handover *ho)
+{
+    struct engine_peer *p = engine_peer_by_contact(e, contact_id);
+    bool live = p != NULL;
+
+    for (size_t i = 0; i < ho->n; i++) {
+        struct engine_handed *h = &ho->v[i];
+        int rc = KITH_EAGAIN;
+        if (live) {
+            engine_test_tamper(h->frame, h->len);
+            rc = transport_send(e->tp, p->member_id, h->frame, h->len);
+        }
+        h->sent = rc == KITH_OK;
+        if (h->sent) {
+            engine_crash_point("send.after_zmq_send");
+            continue;
+        }
+        live = false;
+        if (p != NULL) {
+            engine_relay_offer(e, p, h->frame, h->len);
+        }
+    }
+}
+
+/* Inside an open transaction: what the hand-over changed. Sent history rows become "sent";
+ * a refused frame waits for the peer (their coming up wakes it) as engine_flush does. */
+static void
+engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handover *ho)
+{
+    struct engine_peer *p = engine_peer_by_contact(e, contact_id);
+    int64_t now = engine_now_ms();
+
+    for (size_t i = 0; i < ho->n; i++) {
+        struct engine_handed *h = &ho->v[i];
+        if (!h->sent) {
+            KITH_IGNORE(store_outbox_reschedule(e->st, h->msg_id, 0, now + 30000));
+        } else if (h->history && store_msg_set_state(e->st, h->msg_id, STORE_MSG_SENT) == KITH_OK &&
+                   p != NULL) {
+            engine_emit(e, ENGINE_EV_STATE, p->name, h->msg_id);
+        }
+    }
+    engine_handover_clear(ho);
+}
+
+/* The same in a transaction of its own (retry bookkeeping only: no fsync; if it is lost, a
+ * row stays "queued" until its acknowledgement makes it "delivered"). */
+static void
+engine_handover_note_alone(struct engine *e, int64_t contact_id, struct engine_handover *ho)
+{
+    if (ho->n == 0) {
+        return;
+    }
+    if (store_begin_relaxed(e->st) == KITH_OK) {
+        engine_handover_note(e, contact_id, ho);
+        if (store_commit(e->st) != KITH_OK) {
+            store_rollback(e->st);
+        }
+    }
+    engine_handover_clear(ho);
+}
+
 /* Inside an open transaction: seal one envelope for a contact with session
  * s (advanced in memory), and write the outbox row (and the history row
- * when m != NULL). The caller saves s and commits. */
-int
-engine_seal_locked(struct engine *e, const struct store_contact *c, struct session *s,
-                   struct envelope *env, struct store_msg *m, uint8_t msg_id[16])
+ * when m != NULL). The caller saves s and commits. With ho, the frame is
+ * kept for a hand-over after the COMMIT (engine_handover_send). */
+static int
+engine_seal_into(struct engine *e, const struct store_contact *c, struct session *s,
+                 struct envelope *env, struct store_msg *m, uint8_t msg_id[16],
+                 struct engine_handover *ho)
 {
     uint8_t *plain = NULL;
     uint8_t *body = NULL;
@@ -227,9 +328,24 @@ engine_seal_locked(struct engine *e, const struct store_contact *c, struct sessi
             goto out;
         }
     }
-    rc = store_outbox_add(e->st, msg_id, c->id, wire, wire_len, now);
+    rc = ho != NULL ? store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, 1,
+                                          now + engine_backoff_ms(1))
+                    : store_outbox_add(e->st, msg_id, c->id, wire, wire_len, now);
     if (rc == KITH_OK) {
         rc = store_set_last_sent(e->st, c->id, seq, msg_id);
+    }
+    if (rc == KITH_OK && ho != NULL) {
+        if (ho->n == ho->cap) {
+            ho->cap = ho->cap == 0 ? 8 : ho->cap * 2;
+            ho->v = xrealloc(ho->v, ho->cap * sizeof *ho->v);
+        }
+        memset(&ho->v[ho->n], 0, sizeof ho->v[ho->n]);
+        memcpy(ho->v[ho->n].msg_id, msg_id, 16);
+        ho->v[ho->n].frame = wire;
+        ho->v[ho->n].len = wire_len;
+        ho->v[ho->n].history = m != NULL;
+        ho->n++;
+        wire = NULL;
     }
 out:
     if (plain != NULL) {
@@ -241,11 +357,18 @@ out:
     return rc;
 }
 
-/* Seal one envelope and commit it with the advanced session: seal once,
- * commit, then (the caller) send. */
 int
-engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct envelope *env,
-                      struct store_msg *m, uint8_t msg_id[16])
+engine_seal_locked(struct engine *e, const struct store_contact *c, struct session *s,
+                   struct envelope *env, struct store_msg *m, uint8_t msg_id[16])
+{
+    return engine_seal_into(e, c, s, env, m, msg_id, NULL);
+}
+
+/* Seal one envelope and commit it with the advanced session: seal once,
+ * commit, then send (the caller: engine_flush, or engine_handover_send with ho). */
+static int
+engine_seal_commit(struct engine *e, const struct store_contact *c, struct envelope *env,
+                   struct store_msg *m, uint8_t msg_id[16], struct engine_handover *ho)
 {
     struct engine_txn t;
     struct session *s;
@@ -256,7 +379,7 @@ engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct en
     }
     engine_txn_init(&t);
     s = engine_txn_session(e, &t, c->id); /* from the session cache when it is current */
-    rc = s != NULL ? engine_seal_locked(e, c, s, env, m, msg_id) : KITH_ENOTFOUND;
+    rc = s != NULL ? engine_seal_into(e, c, s, env, m, msg_id, ho) : KITH_ENOTFOUND;
     if (rc == KITH_OK) {
         engine_txn_dirty(&t, c->id);
         rc = engine_txn_save(e, &t);
@@ -267,12 +390,22 @@ engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct en
     }
     if (rc != KITH_OK) {
         store_rollback(e->st);
+        if (ho != NULL) {
+            engine_handover_clear(ho); /* nothing of it is stored: nothing is sent */
+        }
     } else {
         engine_crash_point("seal.after_commit");
         engine_txn_keep(e, &t);
     }
     engine_txn_fini(&t);
     return rc;
+}
+
+int
+engine_seal_and_queue(struct engine *e, const struct store_contact *c, struct envelope *env,
+                      struct store_msg *m, uint8_t msg_id[16])
+{
+    return engine_seal_commit(e, c, env, m, msg_id, NULL);
 }
 
 static int
@@ -309,6 +442,8 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
     struct store_contact c;
     struct session *s = NULL;
     struct engine_txn t;
+    struct engine_handover ho;
+    struct engine_handover *hop = e->started ? &ho : NULL;
     size_t done = 0;
     int rc;
 
@@ -332,12 +467,17 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
     if (rc != KITH_OK) {
         return rc;
     }
-    /* Group commit: up to KITH_GROUP_COMMIT messages per transaction. */
+    /* Group commit: up to KITH_GROUP_COMMIT messages per transaction, each chunk handed to
+     * the network after its COMMIT; the next chunk's transaction records that hand-over. */
+    memset(&ho, 0, sizeof ho);
     while (done < n && rc == KITH_OK) {
         size_t chunk = n - done < KITH_GROUP_COMMIT ? n - done : KITH_GROUP_COMMIT;
         rc = store_begin(e->st);
         if (rc != KITH_OK) {
             break;
+        }
+        if (hop != NULL) {
+            engine_handover_note(e, c.id, hop); /* the previous chunk's */
         }
         engine_txn_init(&t);
         s = engine_txn_session(e, &t, c.id);
@@ -347,7 +487,7 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             struct store_msg m;
             uint8_t msg_id[16];
             engine_text_envelope(&env, &m, texts[done + i], flags);
-            rc = engine_seal_locked(e, &c, s, &env, &m, msg_id);
+            rc = engine_seal_into(e, &c, s, &env, &m, msg_id, hop);
         }
         if (rc == KITH_OK) {
             engine_txn_dirty(&t, c.id);
@@ -358,6 +498,9 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         }
         if (rc != KITH_OK) {
             store_rollback(e->st);
+            if (hop != NULL) {
+                engine_handover_clear(hop); /* not stored: not sent */
+            }
         } else {
             engine_txn_keep(e, &t);
         }
@@ -365,8 +508,15 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         s = NULL;
         if (rc == KITH_OK) {
             done += chunk;
-            engine_flush(e, c.id);
+            engine_flush(e, c.id); /* older rows that are due go first */
+            if (hop != NULL) {
+                engine_handover_send(e, c.id, hop);
+            }
         }
+    }
+    if (hop != NULL) {
+        engine_handover_note_alone(e, c.id, hop);
+        engine_handover_fini(hop);
     }
     return rc;
 }
@@ -378,6 +528,7 @@ engine_send(struct engine *e, const char *target, const char *text, unsigned fla
     struct store_contact c;
     struct envelope env;
     struct store_msg m;
+    struct engine_handover ho;
     uint8_t msg_id[16];
     int rc = engine_text_ok(text);
 
@@ -393,13 +544,16 @@ engine_send(struct engine *e, const char *target, const char *text, unsigned fla
         return rc;
     }
     engine_text_envelope(&env, &m, text, flags);
-    rc = engine_seal_and_queue(e, &c, &env, &m, msg_id);
-    if (rc != KITH_OK) {
-        return rc;
+    memset(&ho, 0, sizeof ho);
+    rc = engine_seal_commit(e, &c, &env, &m, msg_id, e->started ? &ho : NULL);
+    if (rc == KITH_OK) {
+        kcrypt_hex(id_out, msg_id, 16);
+        engine_flush(e, c.id); /* older rows that are due go first */
+        engine_handover_send(e, c.id, &ho);
+        engine_handover_note_alone(e, c.id, &ho);
     }
-    kcrypt_hex(id_out, msg_id, 16);
-    engine_flush(e, c.id);
-    return KITH_OK;
+    engine_handover_fini(&ho);
+    return rc;
 }
 
 /* ---- invites ---- */

@@ -110,7 +110,7 @@ static const char *const store_sql[S_COUNT] = {
                    "ON CONFLICT(contact_id) DO UPDATE SET last_seq = excluded.last_seq, "
                    "last_msg_id = excluded.last_msg_id",
     [S_OB_ADD] = "INSERT INTO outbox(msg_id, contact_id, attempts, next_at_ms, frame) "
-                 "VALUES (?1, ?2, 0, ?3, ?4)",
+                 "VALUES (?1, ?2, ?5, ?3, ?4)",
     [S_OB_DUE_ONE] = "SELECT " OUTBOX_COLS " FROM outbox WHERE contact_id = ?1 AND "
                      "next_at_ms <= ?2 ORDER BY seq LIMIT ?3",
     [S_OB_DUE_ALL] = "SELECT " OUTBOX_COLS " FROM outbox WHERE next_at_ms <= ?2 ORDER BY seq "

@@ -409,6 +409,13 @@ int
 store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
                  const uint8_t *frame, size_t frame_len, int64_t next_at_ms)
 {
+    return store_outbox_add_at(st, msg_id, contact_id, frame, frame_len, 0, next_at_ms);
+}
+
+int
+store_outbox_add_at(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
+                    const uint8_t *frame, size_t frame_len, uint32_t attempts, int64_t next_at_ms)
+{
     uint8_t *sealed;
     size_t sealed_len = 0;
     sqlite3_stmt *s;
@@ -426,6 +433,7 @@ store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
     sqlite3_bind_int64(s, 2, contact_id);
     sqlite3_bind_int64(s, 3, next_at_ms);
     sqlite3_bind_blob(s, 4, sealed, (int)sealed_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, attempts);
     rc = store_exec_stmt(s);
     free(sealed);
     return rc;

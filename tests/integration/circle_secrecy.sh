@@ -2,7 +2,8 @@
 # Join and removal secrecy in a circle on 127.0.0.1 (anti-entropy every second).
 #  Join: A, B and R hold 20 messages; then N joins. N's log never shows any of
 #    the 20 (not even after several sync rounds with members who hold them),
-#    only what was sent after it joined, and only under a later epoch.
+#    only what was sent after it joined, and only under a later epoch. Once all
+#    is quiet, no engine's rejected counter keeps rising (3 s).
 #  Removal: A removes R while R keeps running and stays everyone's contact.
 #    Messages sent afterwards by A, B and N never appear in R's log (its log
 #    does not grow at all), and a message R sends after removal reaches nobody.
@@ -45,6 +46,15 @@ old = [m for m in log if int(m["epoch"]) <= pre]
 assert not old, "%d entries of epoch <= %d, first %r" % (len(old), pre, old[0])
 EOF
 note "N holds only the 10 sent after it joined (epochs > $EPOCH_PRE)"
+# A quiet circle rejects nothing over and over: a frame someone keeps
+# forwarding although its recipient cannot open it shows up here.
+rejected_of() { k "$1" status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("rejected", 0))'; }
+for p in A B R N; do eval "Q0_$p=$(rejected_of "$p")"; done
+sleep 3
+for p in A B R N; do
+    eval "q0=\$Q0_$p"; q1=$(rejected_of "$p")
+    [ $(( q1 - q0 )) -le 1 ] || fail "$p's engine keeps rejecting frames in a quiet circle: rejected $q0 -> $q1 in 3 s"
+done
 
 note "removal secrecy: A removes R"
 rejected() { k R status --json | python3 -c 'import json,sys; print(json.load(sys.stdin).get("rejected", "n/a"))'; }
