@@ -217,6 +217,113 @@ eb_show_verdict(struct boundary_verdict *v)
     v->tell = BOUNDARY_TELL_DELIVERED;
 }
 
+/* The judge's inputs inside one receive batch (one transaction, one moment): our rules for
+ * the contact, the clock and zone, and the counters are read once per contact and batch; the
+ * batch then keeps them current (each visible message stored, each breakthrough used). Only
+ * engine_process_batch turns it on; our own rules and consent windows change only in
+ * transactions of their own, never inside a batch. */
+static struct {
+    const struct engine *e; /* the batch's engine, NULL outside a batch */
+    bool valid;
+    int64_t contact_id;
+    struct boundary_rules *r;
+    struct boundary_clock clk;
+    int64_t *vis;
+    size_t nvis;
+    size_t cap;
+    struct boundary_counters c;
+} eb_batch;
+
+static void
+eb_batch_drop(void)
+{
+    boundary_rules_destroy(eb_batch.r);
+    free(eb_batch.vis);
+    eb_batch.r = NULL;
+    eb_batch.vis = NULL;
+    eb_batch.nvis = 0;
+    eb_batch.cap = 0;
+    eb_batch.valid = false;
+}
+
+void
+engine_boundary_batch(struct engine *e, bool on)
+{
+    eb_batch_drop();
+    eb_batch.e = on ? e : NULL;
+}
+
+void
+engine_boundary_note_visible(struct engine *e, int64_t contact_id, int64_t visible_at)
+{
+    size_t at;
+
+    if (eb_batch.e != e || !eb_batch.valid || eb_batch.contact_id != contact_id ||
+        visible_at <= 0 || visible_at < eb_batch.clk.now - EB_HISTORY_S) {
+        return;
+    }
+    if (eb_batch.nvis == eb_batch.cap) {
+        eb_batch.cap = eb_batch.cap < 32 ? 32 : eb_batch.cap * 2;
+        eb_batch.vis = xrealloc(eb_batch.vis, eb_batch.cap * sizeof *eb_batch.vis);
+    }
+    at = eb_batch.nvis;
+    while (at > 0 && eb_batch.vis[at - 1] > visible_at) { /* oldest first, as the store gives */
+        eb_batch.vis[at] = eb_batch.vis[at - 1];
+        at--;
+    }
+    eb_batch.vis[at] = visible_at;
+    eb_batch.nvis++;
+    eb_batch.c.visible_at = eb_batch.vis;
+    eb_batch.c.visible_count = eb_batch.nvis;
+}
+
+/* Our rules (New defaults when none), the clock and the counters for contact_id: from the
+ * batch when it holds them, else from the store (kept by the batch when one is on). */
+static int
+eb_judge_inputs(struct engine *e, int64_t contact_id, struct boundary_rules **r,
+                struct boundary_clock *clk, int64_t **vis, struct boundary_counters *c)
+{
+    size_t nvis = 0;
+    int rc;
+
+    *vis = NULL;
+    if (eb_batch.e == e && eb_batch.valid && eb_batch.contact_id == contact_id) {
+        *r = eb_batch.r;
+        *clk = eb_batch.clk;
+        *c = eb_batch.c;
+        return KITH_OK;
+    }
+    rc = eb_rules_load(e, contact_id, STORE_RULES_OURS, r);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    if (*r == NULL) {
+        *r = boundary_rules_create(); /* none chosen yet: trust level 0, New (DOMAIN.md §3) */
+    }
+    eb_clock(clk, eb_now());
+    rc = eb_counters(e, contact_id, *r, clk->now, vis, &nvis, c);
+    if (rc != KITH_OK) {
+        boundary_rules_destroy(*r);
+        free(*vis);
+        *r = NULL;
+        *vis = NULL;
+        return rc;
+    }
+    if (eb_batch.e == e) {
+        eb_batch_drop();
+        eb_batch.valid = true;
+        eb_batch.contact_id = contact_id;
+        eb_batch.r = *r;
+        eb_batch.clk = *clk;
+        eb_batch.vis = *vis;
+        eb_batch.nvis = nvis;
+        eb_batch.cap = nvis;
+        eb_batch.c = *c;
+        *vis = NULL; /* the batch owns them now */
+    }
+    return KITH_OK;
+}
+
 int
 engine_boundary_judge(struct engine *e, int64_t contact_id, uint16_t flags, const char *text,
                       size_t text_len, struct boundary_verdict *v)
@@ -226,29 +333,30 @@ engine_boundary_judge(struct engine *e, int64_t contact_id, uint16_t flags, cons
     struct boundary_clock clk;
     struct boundary_msg bm;
     int64_t *vis = NULL;
-    size_t nvis = 0;
+    bool cached;
     int rc;
 
     eb_show_verdict(v);
-    rc = eb_rules_load(e, contact_id, STORE_RULES_OURS, &r);
+    rc = eb_judge_inputs(e, contact_id, &r, &clk, &vis, &c);
     if (rc != KITH_OK) {
         return rc;
     }
-    if (r == NULL) {
-        r = boundary_rules_create(); /* none chosen yet: trust level 0, New (DOMAIN.md §3) */
-    }
-    eb_clock(&clk, eb_now());
-    rc = eb_counters(e, contact_id, r, clk.now, &vis, &nvis, &c);
-    if (rc == KITH_OK) {
-        eb_msg(&bm, flags, text, text_len);
-        rc = boundary_evaluate(r, &bm, &clk, &c, v);
-    }
+    cached = eb_batch.e == e && eb_batch.valid && eb_batch.r == r;
+    eb_msg(&bm, flags, text, text_len);
+    rc = boundary_evaluate(r, &bm, &clk, &c, v);
     if (rc == KITH_OK && v->used_breakthrough) {
         unsigned today = 0;
         rc = eb_breakthrough_used(e, contact_id, clk.now, &today);
+        if (cached) {
+            eb_batch.c.breakthroughs_today = today;
+        }
     }
-    free(vis);
-    boundary_rules_destroy(r);
+    if (rc != KITH_OK && cached) {
+        eb_batch_drop(); /* read again from the store next time */
+    } else if (!cached) {
+        free(vis);
+        boundary_rules_destroy(r);
+    }
     return rc;
 }
 

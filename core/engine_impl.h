@@ -173,6 +173,12 @@ bool engine_boundary_blocked(struct engine *e, int64_t contact_id);
 KITH_NODISCARD int engine_boundary_judge(struct engine *e, int64_t contact_id, uint16_t flags,
                                          const char *text, size_t text_len,
                                          struct boundary_verdict *v);
+/* engine_process_batch: on at the start of a batch, off at its end (frees what it kept).
+ * While on, the judge reads our rules, the clock and the counters once per contact. */
+void engine_boundary_batch(struct engine *e, bool on);
+/* A judged message of contact_id was stored visible at visible_at (in the batch transaction):
+ * the batch's counters count it. */
+void engine_boundary_note_visible(struct engine *e, int64_t contact_id, int64_t visible_at);
 /* Apply a verdict to a store_msg about to be added (state, release, reason, visibility). */
 void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, struct store_msg *m);
 /* Sender side: an ENVELOPE_RECEIPT (delivered + what the boundaries did) and a boundary

@@ -402,6 +402,7 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         m.text_len = env.payload_len;
         rc = store_msg_add(e->st, &m);
         if (rc == KITH_OK) {
+            engine_boundary_note_visible(e, p->contact_id, m.visible_at); /* the rate counts it */
             rc = engine_retention_stamp(e, p->contact_id, f->msg_id); /* disappearing messages */
         }
         if (rc == KITH_OK) {
@@ -733,10 +734,12 @@ engine_process_batch(struct engine *e)
     if (rc != KITH_OK) {
         goto out; /* frames stay unacknowledged; senders retry */
     }
+    engine_boundary_batch(e, true); /* the judge's inputs, read once per contact */
     for (size_t i = 0; i < e->nbatch; i++) {
         recv_one(e, b, &e->batch[i]);
         engine_crash_point("recv.after_decrypt");
     }
+    engine_boundary_batch(e, false);
     recv_seal_acks(e, b);
     rc = engine_txn_save(e, &b->txn);
     engine_crash_point("recv.before_commit");

@@ -156,6 +156,12 @@ struct engine_handover {
     struct engine_handed *v;
     size_t n;
     size_t cap;
+    /* engine_send_batch: the chunk's counters, read (seq) and reserved (Lamport) once, the
+     * conversation's last sent written once before the COMMIT (engine_handover_counters). */
+    size_t left;      /* ticks reserved and not used yet; 0: per message, from the store */
+    uint64_t lamport; /* the next reserved tick */
+    uint64_t seq;     /* the next sequence number */
+    uint8_t prev[16]; /* the last sealed message of the conversation */
 };
 
 static void
@@ -239,6 +245,29 @@ engine_handover_note_alone(struct engine *e, int64_t contact_id, struct engine_h
     engine_handover_clear(ho);
 }
 
+/* Inside the chunk's transaction: reserve n Lamport ticks and read the conversation's
+ * sequence once (begin), then write its last sent once (end, before the COMMIT). */
+static int
+engine_handover_counters(struct engine *e, int64_t contact_id, struct engine_handover *ho,
+                         size_t n, bool begin)
+{
+    int rc;
+
+    if (begin) {
+        ho->left = 0;
+        rc = store_next_seq(e->st, contact_id, &ho->seq, ho->prev);
+        if (rc == KITH_OK) {
+            rc = store_lamport_reserve(e->st, (uint32_t)n, &ho->lamport);
+        }
+        ho->left = rc == KITH_OK ? n : 0;
+        return rc;
+    }
+    rc = ho->left == 0 ? store_set_last_sent(e->st, contact_id, ho->seq - 1, ho->prev)
+                       : KITH_ESTATE; /* every reserved tick is used by a sealed message */
+    ho->left = 0;
+    return rc;
+}
+
 /* Inside an open transaction: seal one envelope for a contact with session
  * s (advanced in memory), and write the outbox row (and the history row
  * when m != NULL). The caller saves s and commits. With ho, the frame is
@@ -263,9 +292,16 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     int64_t now = engine_now_ms();
     int rc;
 
-    rc = store_next_seq(e->st, c->id, &seq, env->prev_msg_id);
-    if (rc == KITH_OK) {
-        rc = store_lamport_tick(e->st, 0, &lamport);
+    if (ho != NULL && ho->left > 0) { /* reserved for the chunk */
+        seq = ho->seq;
+        lamport = ho->lamport;
+        memcpy(env->prev_msg_id, ho->prev, 16);
+        rc = KITH_OK;
+    } else {
+        rc = store_next_seq(e->st, c->id, &seq, env->prev_msg_id);
+        if (rc == KITH_OK) {
+            rc = store_lamport_tick(e->st, 0, &lamport);
+        }
     }
     if (rc != KITH_OK) {
         return rc;
@@ -331,7 +367,12 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     rc = ho != NULL ? store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, 1,
                                           now + engine_backoff_ms(1))
                     : store_outbox_add(e->st, msg_id, c->id, wire, wire_len, now);
-    if (rc == KITH_OK) {
+    if (rc == KITH_OK && ho != NULL && ho->left > 0) {
+        ho->left--;
+        ho->lamport++;
+        ho->seq = seq + 1;
+        memcpy(ho->prev, msg_id, 16); /* engine_handover_counters writes it for the chunk */
+    } else if (rc == KITH_OK) {
         rc = store_set_last_sent(e->st, c->id, seq, msg_id);
     }
     if (rc == KITH_OK && ho != NULL) {
@@ -482,12 +523,18 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         engine_txn_init(&t);
         s = engine_txn_session(e, &t, c.id);
         rc = s != NULL ? KITH_OK : KITH_ENOTFOUND;
+        if (rc == KITH_OK && hop != NULL) {
+            rc = engine_handover_counters(e, c.id, hop, chunk, true);
+        }
         for (size_t i = 0; i < chunk && rc == KITH_OK; i++) {
             struct envelope env;
             struct store_msg m;
             uint8_t msg_id[16];
             engine_text_envelope(&env, &m, texts[done + i], flags);
             rc = engine_seal_into(e, &c, s, &env, &m, msg_id, hop);
+        }
+        if (rc == KITH_OK && hop != NULL) {
+            rc = engine_handover_counters(e, c.id, hop, chunk, false);
         }
         if (rc == KITH_OK) {
             engine_txn_dirty(&t, c.id);
@@ -500,6 +547,7 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             store_rollback(e->st);
             if (hop != NULL) {
                 engine_handover_clear(hop); /* not stored: not sent */
+                hop->left = 0;
             }
         } else {
             engine_txn_keep(e, &t);

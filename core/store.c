@@ -103,7 +103,7 @@ static const char *const store_sql[S_COUNT] = {
                   "msg_id DESC LIMIT ?3) ORDER BY lamport, outgoing, sender_seq, msg_id",
     [S_MSG_COUNTS] = "SELECT (SELECT count(*) FROM msg WHERE state IN (0, 1) AND outgoing = 1), "
                      "(SELECT count(*) FROM msg WHERE state = 4 AND outgoing = 0)",
-    [S_LAMPORT] = "UPDATE counter SET value = max(value, ?1) + 1 WHERE name = 'lamport' "
+    [S_LAMPORT] = "UPDATE counter SET value = max(value, ?1) + ?2 WHERE name = 'lamport' "
                   "RETURNING value",
     [S_CONV_GET] = "SELECT last_seq, last_msg_id FROM conv WHERE contact_id = ?1",
     [S_CONV_SET] = "INSERT INTO conv(contact_id, last_seq, last_msg_id) VALUES (?1, ?2, ?3) "

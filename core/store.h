@@ -248,6 +248,9 @@ void store_msgs_free(struct store_msg *m, size_t n);
 
 /* Per-profile counters: the Lamport clock and each conversation's send sequence. */
 KITH_NODISCARD int store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out); /* max(local, seen)+1 */
+/* n consecutive ticks at once (a batch of our own messages): *first is the first of them,
+ * the clock ends at *first + n - 1. KITH_OK, KITH_EINVAL (n == 0), or a store error. */
+KITH_NODISCARD int store_lamport_reserve(struct store *st, uint32_t n, uint64_t *first);
 KITH_NODISCARD int store_next_seq(struct store *st, int64_t contact_id, uint64_t *seq,
                                   uint8_t prev_msg_id[16]); /* also the last msg id sent */
 KITH_NODISCARD int store_set_last_sent(struct store *st, int64_t contact_id, uint64_t seq,

@@ -333,19 +333,21 @@ store_msgs_free(struct store_msg *m, size_t n)
 
 /* ---- counters ---- */
 
-int
-store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out)
+/* The clock moves to max(local, seen) + n; *out is its new value. */
+static int
+store_lamport_add(struct store *st, uint64_t seen, uint32_t n, uint64_t *out)
 {
     sqlite3_stmt *s;
     int64_t v = 0;
     int rc;
 
     *out = 0;
-    if (seen >= (uint64_t)INT64_MAX - 1) {
+    if (seen >= (uint64_t)INT64_MAX - 1 - n) {
         return KITH_EINVAL; /* nobody honest gets near 2^63 */
     }
     s = store_stmt(st, S_LAMPORT);
     sqlite3_bind_int64(s, 1, (sqlite3_int64)seen);
+    sqlite3_bind_int64(s, 2, n);
     rc = store_step_row(s);
     if (rc == KITH_ENOTFOUND) {
         rc = KITH_ECORRUPT; /* the counter row is missing */
@@ -359,6 +361,29 @@ store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out)
     store_done(s);
     if (rc == KITH_OK) {
         *out = (uint64_t)v;
+    }
+    return rc;
+}
+
+int
+store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out)
+{
+    return store_lamport_add(st, seen, 1, out);
+}
+
+int
+store_lamport_reserve(struct store *st, uint32_t n, uint64_t *first)
+{
+    uint64_t last = 0;
+    int rc;
+
+    *first = 0;
+    if (n == 0) {
+        return KITH_EINVAL;
+    }
+    rc = store_lamport_add(st, 0, n, &last);
+    if (rc == KITH_OK) {
+        *first = last - n + 1;
     }
     return rc;
 }
