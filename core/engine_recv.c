@@ -521,9 +521,10 @@ recv_relay(struct engine *e, struct recv_batch *b, const struct engine_inframe *
     b->relayed = true;
     memcpy(b->hop, hop->member_id, 16);
     recv_one(e, b, &inner);
-    if (store_seen_has(e->st, r.frame.msg_id)) {
-        recv_note_done(b, r.frame.msg_id); /* held now (or before): the hop may forget it */
-    }
+    /* Taken, or never to be opened (a receipt that also came directly, a stale copy): either
+     * way the hop may forget it. A content frame we could not take yet is retried by its
+     * sender, whose outbox keeps it until we acknowledge it. */
+    recv_note_done(b, r.frame.msg_id);
     b->relayed = false;
     return KITH_OK;
 }

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Valgrind on scripted sessions of the real binary: the tmux exchange (two
-# clients) and a short two-peer command-line exchange. Any memcheck error or
+# clients), a short two-peer command-line exchange and a three-member circle
+# whose two unreachable members talk through the third. Any memcheck error or
 # definite leak in any kith process fails the run.
 # usage: tests/valgrind.sh BUILD_DIR
 set -eu
@@ -16,6 +17,8 @@ WRAP
 chmod +x "$logs/kith"
 bash "$here/tui/exchange.sh" "$logs/kith"
 KITH_TEST_N=50 bash "$here/integration/exchange.sh" "$logs/kith"
+# Circles: introductions, sender keys, circle frames, anti-entropy and 1:1 relaying.
+KITH_TEST_N=5 bash "$here/integration/circle_relay.sh" "$logs/kith"
 bad=0
 for f in "$logs"/vg.*; do
     if [ -s "$f" ]; then echo "== $f"; cat "$f"; bad=1; fi

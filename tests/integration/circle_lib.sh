@@ -37,7 +37,7 @@ keep_logs() {
     return 0
 }
 trap 'keep_logs; cleanup' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 dump_logs() {
     local f

@@ -31,7 +31,7 @@ ns_cleanup() {
     done
 }
 trap ns_cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 ns_name() { echo "$NS_PREFIX-$1"; }
 
