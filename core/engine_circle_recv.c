@@ -465,8 +465,14 @@ engine_circle_open_waiting(struct engine *e, struct engine_txn *t, struct engine
         if (orc == KITH_OK || orc == KITH_EREPLAY) {
             rc = store_cframe_set_verified(e->st, fr[i].msg_id);
             c->has_news = true;
-        } else if (orc == KITH_ESTORE) {
-            rc = orc;
+        } else if (orc == KITH_ESTORE || orc == KITH_ECORRUPT) {
+            rc = orc; /* the store failed: nothing of this batch commits */
+        } else if (orc != KITH_ENOTFOUND) {
+            /* A forgery that held the sender's sequence number while we had no key: forget
+             * it, so what we hold is recounted and the real frame is fetched again. */
+            rc = store_cframe_forget(e->st, fr[i].msg_id);
+            t->reload_circles = true;
+            e->rejected++;
         }
     }
     store_cframes_free(fr, n);

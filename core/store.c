@@ -168,6 +168,7 @@ static const char *const store_sql[S_COUNT] = {
                      "expires_at, frame) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_CFRAME_HAS] = "SELECT 1 FROM circle_frame WHERE " CKEY_WHERE " AND seq = ?4",
     [S_CFRAME_VERIFIED] = "UPDATE circle_frame SET verified = 1 WHERE msg_id = ?1",
+    [S_CFRAME_DELETE] = "DELETE FROM circle_frame WHERE msg_id = ?1 AND verified = 0",
     [S_CFRAME_RANGE] =
         "SELECT seq, msg_id, verified, expires_at, frame FROM circle_frame WHERE " CKEY_WHERE
         " AND seq > ?4 AND NOT (?5 = 1 AND verified = 0) AND "

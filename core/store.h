@@ -406,6 +406,10 @@ KITH_NODISCARD int store_cframe_add(struct store *st, const struct store_cframe 
 bool store_cframe_has(struct store *st, int64_t circle, uint32_t epoch, const uint8_t sender[16],
                       uint64_t seq);
 KITH_NODISCARD int store_cframe_set_verified(struct store *st, const uint8_t msg_id[16]);
+/* Drop an unverified frame whose signature turned out bad once its key came (a forgery that
+ * held a sequence number): the real one is then fetched again. KITH_ENOTFOUND when there is no
+ * such unverified frame. */
+KITH_NODISCARD int store_cframe_forget(struct store *st, const uint8_t msg_id[16]);
 /* Frames of (circle, epoch, sender) with seq > after, ascending, at most max; verified_only
  * skips the unverified. */
 KITH_NODISCARD int store_cframe_range(struct store *st, int64_t circle, uint32_t epoch,

@@ -137,6 +137,7 @@ enum store_stmt {
     S_CFRAME_ADD,
     S_CFRAME_HAS,
     S_CFRAME_VERIFIED,
+    S_CFRAME_DELETE,
     S_CFRAME_RANGE,
     S_CFRAME_HWMS,
     S_CFRAME_EXPIRE,

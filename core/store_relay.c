@@ -99,6 +99,15 @@ store_cframe_set_verified(struct store *st, const uint8_t msg_id[16])
     return store_changed(st, store_exec_stmt(s));
 }
 
+int
+store_cframe_forget(struct store *st, const uint8_t msg_id[16])
+{
+    sqlite3_stmt *s = store_stmt(st, S_CFRAME_DELETE);
+
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    return store_changed(st, store_exec_stmt(s));
+}
+
 /* Decode the current row of S_CFRAME_RANGE (seq, msg_id, verified, expires_at, frame) of the
  * frames of (circle, epoch, sender). */
 static int
