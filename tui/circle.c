@@ -476,9 +476,12 @@ tui_circle_on_event(struct tui_app *app, const struct engine_event *ev)
         }
         return;
     }
+    tui_circle_card_on_message(app, name); /* the members card's check-ins */
     if (strcmp(app->conv.name, name) == 0) {
         if (app->conv.scroll == 0) {
             tui_load_latest(app);
+        } else {
+            tui_circle_today_reload(app); /* the "today:" line, even when scrolled back */
         }
         return;
     }

@@ -44,6 +44,7 @@ struct circle_card {
     struct input *note;
     struct engine_member *members; /* the members card */
     size_t n_members;
+    struct circle_today *today; /* and their check-ins of the last day, or NULL */
     char title[ENGINE_NAME_BUF + 32];
     char msg[256];
 };
@@ -105,6 +106,7 @@ card_destroy(struct circle_card *card)
     input_destroy(card->note);
     free(card->circles);
     free(card->members);
+    tui_circle_today_destroy(card->today);
     explicit_bzero(card, sizeof *card);
     free(card);
 }
@@ -157,9 +159,23 @@ tui_circle_card_open(struct tui_app *app, enum tui_card_kind kind, const char *c
             snprintf(card->msg, sizeof card->msg, "The members of %s couldn't be read just now.",
                      want);
         }
+        card->today = tui_circle_today_load(app->e, want);
     }
     app->ccard = card;
     tui_show(app, &tui_screen_circle_card);
+}
+
+void
+tui_circle_card_on_message(struct tui_app *app, const char *circle)
+{
+    struct circle_card *card = app->ccard;
+
+    if (card == NULL || card->kind != TUI_CARD_MEMBERS || strcmp(card->title, circle) != 0) {
+        return;
+    }
+    tui_circle_today_destroy(card->today);
+    card->today = tui_circle_today_load(app->e, circle);
+    app->dirty |= TUI_DIRTY_ALL;
 }
 
 /* ---- actions ---- */
@@ -507,12 +523,42 @@ card_draw_support(const struct circle_card *card, int *note_y, int *note_x)
               A_DIM);
 }
 
+/* One member's row: "ben · online", "you · admin". */
+static void
+card_member_row(const struct engine_member *m, char *row, size_t cap)
+{
+    char name[ENGINE_NAME_BUF];
+
+    wrap_sanitize(m->name, strlen(m->name), name, sizeof name);
+    snprintf(row, cap, "%s%s%s", m->me ? "you" : name, m->admin ? " \u00b7 admin" : "",
+             m->me        ? ""
+             : m->pending ? " \u00b7 connecting"
+             : m->online  ? " \u00b7 online"
+                          : "");
+}
+
+/* From column x of row y: the member's check-in of the last day, dim, or nothing. */
+static void
+card_draw_today(const struct circle_card *card, const struct engine_member *m, int y, int x)
+{
+    char today[TUI_CARD_COLS];
+
+    if (x + 8 > COLS - 1) {
+        return;
+    }
+    tui_circle_today_beside(card->today, m, (size_t)(COLS - 1 - x), today, TUI_CARD_COLS);
+    attron(A_DIM);
+    mvaddstr(y, x, today);
+    attroff(A_DIM);
+}
+
 static void
 card_draw_members(const struct circle_card *card)
 {
     char title[ENGINE_NAME_BUF + 48];
     char name[ENGINE_NAME_BUF];
     char row[ENGINE_NAME_BUF + 64];
+    size_t widest = 0;
     int y = 0;
 
     wrap_sanitize(card->title, strlen(card->title), name, sizeof name);
@@ -521,15 +567,16 @@ card_draw_members(const struct circle_card *card)
     mvaddstr(y++, 2, title);
     attroff(A_BOLD);
     y++;
+    for (size_t i = 0; i < card->n_members; i++) { /* check-ins line up after the widest row */
+        size_t w;
+        card_member_row(&card->members[i], row, sizeof row);
+        w = wrap_width(row, strlen(row));
+        widest = w > widest ? w : widest;
+    }
     for (size_t i = 0; i < card->n_members && y <= LINES - 4; i++) {
-        const struct engine_member *m = &card->members[i];
-        wrap_sanitize(m->name, strlen(m->name), name, sizeof name);
-        snprintf(row, sizeof row, "%s%s%s", m->me ? "you" : name, m->admin ? " \u00b7 admin" : "",
-                 m->me        ? ""
-                 : m->pending ? " \u00b7 connecting"
-                 : m->online  ? " \u00b7 online"
-                              : "");
-        mvaddstr(y++, 4, row);
+        card_member_row(&card->members[i], row, sizeof row);
+        mvaddstr(y, 4, row);
+        card_draw_today(card, &card->members[i], y++, 4 + (int)widest + 4);
     }
     if (y > LINES - 4 && card->n_members > 0) {
         card_text(&y, LINES - 3, "A taller window shows everyone.", A_DIM);

@@ -128,6 +128,7 @@ tui_load_latest(struct tui_app *app)
     app->conv.n = n;
     app->conv.has_older = n == TUI_PAGE;
     app->dirty |= TUI_DIRTY_CONV;
+    tui_circle_today_reload(app); /* tui/circle_today.c: the "today:" line of a circle */
 }
 
 void
@@ -872,6 +873,7 @@ tui_app_free(struct tui_app *app)
     tui_boundary_free(app);
     tui_repair_free(app);
     tui_circle_card_free(app);
+    tui_circle_today_destroy(app->today);
     notify_destroy(app->notify);
     tui_complete_reset(app);
     qrblock_free(app->qr_rows, app->qr_n);

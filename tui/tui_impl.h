@@ -117,6 +117,8 @@ struct tui_app {
     /* circles: the card on screen (circle_care.c), or NULL; the circle a leave waits on */
     struct circle_card *ccard;
     char circle_leave[ENGINE_NAME_BUF]; /* "" unless a leave waits for y */
+    /* the open circle's check-ins of the last day (circle_today.c), or NULL */
+    struct circle_today *today;
 };
 
 /* tui.c: data and actions */
@@ -176,6 +178,25 @@ size_t tui_circle_card(const struct tui_app *app, char rows[TUI_CARD_ROWS][TUI_C
 enum tui_card_kind { TUI_CARD_CHECKIN, TUI_CARD_SUPPORT, TUI_CARD_MEMBERS };
 void tui_circle_card_open(struct tui_app *app, enum tui_card_kind kind, const char *circle);
 void tui_circle_card_free(struct tui_app *app);
+/* The members card of circle, if it is on screen, reads the circle's check-ins again. */
+void tui_circle_card_on_message(struct tui_app *app, const char *circle);
+
+/* circle_today.c: each member's latest check-in of the last 24 hours (DOMAIN.md §4), read
+ * from the circle's newest TUI_PAGE messages. No counts, no prompts, nothing for anyone who
+ * hasn't checked in. Load: NULL when circle ("#name") can't be read; destroy accepts NULL. */
+struct circle_today;
+struct circle_today *tui_circle_today_load(struct engine *e, const char *circle);
+void tui_circle_today_destroy(struct circle_today *t);
+/* What member m shared ("steady (seen, safe)", the note in quotes only if it fits), cut to
+ * cols columns and safe to draw; "" when nothing of theirs is under a day old. */
+void tui_circle_today_beside(const struct circle_today *t, const struct engine_member *m,
+                             size_t cols, char *out, size_t cap);
+/* app->today again for the open conversation (NULL when it isn't a circle). */
+void tui_circle_today_reload(struct tui_app *app);
+/* Whether the open circle has a "today:" line, and the line cut to cols columns (false and
+ * "" when no one's check-in is under a day old). */
+bool tui_circle_today_shows(const struct tui_app *app);
+bool tui_circle_today_strip(const struct tui_app *app, size_t cols, char *out, size_t cap);
 
 /* screens.c: keys shared by the editing screens */
 bool tui_edit_key(struct input *in, const struct tui_key *k);

@@ -119,10 +119,13 @@ tui_view_layout(struct tui_app *app)
 size_t
 tui_view_conv_lines(const struct tui_app *app)
 {
+    int rows;
+
     if (app->win->conv == NULL) {
         return 1;
     }
-    return (size_t)(getmaxy(app->win->conv) > 2 ? getmaxy(app->win->conv) - 1 : 1);
+    rows = getmaxy(app->win->conv) - (tui_circle_today_shows(app) ? 2 : 1); /* title, today */
+    return (size_t)(rows > 1 ? rows : 1);
 }
 
 size_t
@@ -305,16 +308,16 @@ view_draw_card(struct tui_app *app)
     return (int)n + 1;
 }
 
-/* Fill rows [1, rows] from the bottom, skipping the newest `skip` lines. */
+/* Fill rows [top, rows] from the bottom, skipping the newest `skip` lines. */
 static void
-view_draw_messages(struct tui_app *app)
+view_draw_messages(struct tui_app *app, int top)
 {
     WINDOW *win = app->win->conv;
     size_t width = tui_view_conv_width(app);
     int y = getmaxy(win) - 1 - view_draw_card(app);
     size_t skip = app->conv.scroll;
 
-    for (size_t i = app->conv.n; i-- > 0 && y >= 1;) {
+    for (size_t i = app->conv.n; i-- > 0 && y >= top;) {
         const struct engine_msg *m = &app->conv.msgs[i];
         struct view_msg v;
         struct wrap_line *lines;
@@ -324,7 +327,7 @@ view_draw_messages(struct tui_app *app)
         n = wrap_lines(v.body, v.body_len, view_body_width(&v, width), NULL, 0);
         lines = xcalloc(n, sizeof *lines);
         (void)wrap_lines(v.body, v.body_len, view_body_width(&v, width), lines, n);
-        for (size_t l = n; l-- > 0 && y >= 1;) {
+        for (size_t l = n; l-- > 0 && y >= top;) {
             if (skip > 0) {
                 skip--;
                 continue;
@@ -378,6 +381,8 @@ view_draw_conv(struct tui_app *app)
     WINDOW *win = app->win->conv;
     const struct tui_contact_view *c = view_open_contact(app);
     char name[ENGINE_NAME_BUF];
+    char today[TUI_CARD_COLS];
+    int top = 1;
 
     werase(win);
     if (app->conv.name[0] == '\0') {
@@ -414,6 +419,11 @@ view_draw_conv(struct tui_app *app)
     if (app->conv.scroll > 0) {
         view_puts(win, "  \u00b7 scrolled back (End: newest)");
     }
+    if (tui_circle_today_strip(app, tui_view_conv_width(app) - 1, today, sizeof today)) {
+        wmove(win, 1, 1); /* a circle's check-ins of the last day (tui/circle_today.c) */
+        view_puts(win, today);
+        top = 2;
+    }
     wattroff(win, A_DIM);
     if (app->conv.n == 0) {
         wmove(win, 2, 1);
@@ -421,7 +431,7 @@ view_draw_conv(struct tui_app *app)
         view_puts(win, "Nothing here yet. What you write below goes to them.");
         wattroff(win, A_DIM);
     }
-    view_draw_messages(app);
+    view_draw_messages(app, top);
     wnoutrefresh(win);
 }
 
