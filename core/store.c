@@ -801,9 +801,27 @@ store_free(struct store *st)
     free(st);
 }
 
+static int store_migrate_open(sqlite3 *db, int64_t from);
+
 /* Run migrations from version `from` to STORE_SCHEMA_VERSION in one transaction. */
 static int
 store_migrate(sqlite3 *db, int64_t from)
+{
+    int rc = store_migrate_open(db, from);
+
+    if (rc == KITH_OK && from < STORE_SCHEMA_VERSION) {
+        rc = store_exec(db, "COMMIT");
+        if (rc != KITH_OK) {
+            (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        }
+    }
+    return rc;
+}
+
+/* The migrations from `from`, inside a transaction left open on success (nothing to do:
+ * KITH_OK, no transaction), so the caller can check the result before it is committed. */
+static int
+store_migrate_open(sqlite3 *db, int64_t from)
 {
     char sql[64];
     int rc;
@@ -821,9 +839,6 @@ store_migrate(sqlite3 *db, int64_t from)
     if (rc == KITH_OK) {
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
         rc = store_exec(db, sql);
-    }
-    if (rc == KITH_OK) {
-        rc = store_exec(db, "COMMIT");
     }
     if (rc != KITH_OK) {
         (void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
@@ -1040,7 +1055,8 @@ out:
 
 /* Everything store_open checks before the first write. */
 static int
-store_open_checks(struct store *st, const char *pass, size_t pass_len, bool was_unclean)
+store_open_checks(struct store *st, const char *pass, size_t pass_len, bool was_unclean,
+                  bool *migrating)
 {
     sqlite3_stmt *s = NULL;
     int64_t app_id = 0;
@@ -1086,7 +1102,10 @@ store_open_checks(struct store *st, const char *pass, size_t pass_len, bool was_
         sqlite3_finalize(s);
     }
     if (rc == KITH_OK) {
-        rc = store_migrate(st->db, version);
+        /* Left uncommitted: store_open commits only once every statement prepares against the
+         * new schema, so a file it refuses is left exactly as it was. */
+        rc = store_migrate_open(st->db, version);
+        *migrating = rc == KITH_OK && version < STORE_SCHEMA_VERSION;
     }
     if (rc == KITH_ENOTFOUND) {
         rc = KITH_ENOTKITH;
@@ -1101,6 +1120,7 @@ store_open(const char *path, const char *pass, size_t pass_len, struct store **o
     struct stat sb = { 0 };
     struct store *st = NULL;
     bool wal_existed;
+    bool migrating = false;
     int rc;
 
     *out = NULL;
@@ -1126,7 +1146,7 @@ store_open(const char *path, const char *pass, size_t pass_len, struct store **o
         rc = store_configure(st->db);
     }
     if (rc == KITH_OK) {
-        rc = store_open_checks(st, pass, pass_len, wal_existed && sb.st_size > 0);
+        rc = store_open_checks(st, pass, pass_len, wal_existed && sb.st_size > 0, &migrating);
     }
     if (rc == KITH_OK && wal_existed &&
         sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL) != SQLITE_OK) {
@@ -1135,6 +1155,14 @@ store_open(const char *path, const char *pass, size_t pass_len, struct store **o
     if (rc == KITH_OK) {
         store_keys_derive(st->keys);
         rc = store_prepare_all(st);
+    }
+    if (migrating) {
+        if (rc == KITH_OK) {
+            rc = store_exec(st->db, "COMMIT");
+        }
+        if (rc != KITH_OK) {
+            (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+        }
     }
     if (rc != KITH_OK) {
         store_free(st);
