@@ -11,7 +11,7 @@ KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; . "$HERE/circle_lib.sh"
 SEED=${KITH_SEED:-$(( $(date +%s) % 100000 ))}
 M=${KITH_TEST_N:-500}
-SPAN=${KITH_KILL_SPAN:-60}
+SPAN=${KITH_KILL_SPAN:-40}
 MEMBERS="M1 M2 M3 M4 M5 M6 M7 M8"
 note "KITH_SEED=$SEED, $M messages over ${SPAN}s, 8 members"
 
