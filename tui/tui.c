@@ -748,9 +748,12 @@ tui_on_event(struct tui_app *app, const struct engine_event *ev)
     case ENGINE_EV_REPAIR:
         tui_repair_on_event(app, ev->contact); /* tui/repair.c */
         break;
-    case ENGINE_EV_CIRCLE:
     case ENGINE_EV_CIRCLE_MESSAGE:
+        tui_note_arrival(app, ev); /* the bell, as for 1:1 messages (not for a muted sender) */
         tui_circle_on_event(app, ev); /* tui/circle.c: ev->contact is the circle's name */
+        break;
+    case ENGINE_EV_CIRCLE:
+        tui_circle_on_event(app, ev);
         break;
     }
 }
