@@ -26,6 +26,7 @@
 #define ENGINE_INVITE_BUF 2048
 #define ENGINE_BOUNDARY_NAMES 96 /* "block,mute,snooze,quiet,rate,ask-heavy,notes,..." + NUL */
 #define ENGINE_BOUNDARY_TEXT 4096
+#define ENGINE_NOTE_BUF 141 /* a check-in or support note (<= 140 bytes) + NUL */
 
 struct engine;
 
@@ -149,6 +150,11 @@ struct engine_msg {
     uint32_t epoch;
     int64_t received_ms;
     char reply_to[ENGINE_ID_HEX]; /* support_reply: the signal it answers */
+    /* A check-in ("checkin"): mood 0 (none) or 1 rough .. 5 good; the "with me" mask (seen 1,
+     * safe 2, soothed 4, secure 8, stable 16); its note (also of a support signal), "" if none. */
+    int mood;
+    unsigned with_mask;
+    char care_note[ENGINE_NOTE_BUF];
 };
 /* The last `limit` messages (0: all) of a conversation, oldest first;
  * before_lamport > 0 pages backwards. Free with engine_msgs_free. */

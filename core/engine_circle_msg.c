@@ -356,6 +356,25 @@ circle_render(const struct store_cmsg *m, bool outgoing, char reply_to[ENGINE_ID
     }
 }
 
+/* The structured parts of a check-in or support signal, for views. */
+static void
+circle_care_fields(const struct store_cmsg *sm, struct engine_msg *m)
+{
+    if (sm->kind == ENVELOPE_CHECKIN) {
+        struct checkin ci;
+        if (checkin_decode(sm->payload, sm->payload_len, &ci) == KITH_OK) {
+            m->mood = ci.mood;
+            m->with_mask = ci.with;
+            snprintf(m->care_note, sizeof m->care_note, "%s", ci.note);
+        }
+    } else if (sm->kind == ENVELOPE_SUPPORT) {
+        struct support_signal sig;
+        if (support_decode(sm->payload, sm->payload_len, &sig) == KITH_OK) {
+            snprintf(m->care_note, sizeof m->care_note, "%s", sig.note);
+        }
+    }
+}
+
 static const char *
 circle_kind_name(int kind)
 {
@@ -410,6 +429,7 @@ engine_circle_history(struct engine *e, const char *name, size_t limit, uint64_t
         m->lamport = ms[i].lamport;
         m->state = ms[i].state >= 0 && ms[i].state <= 3 ? states[ms[i].state] : "unknown";
         m->kind = circle_kind_name(ms[i].kind);
+        circle_care_fields(&ms[i], m);
         m->epoch = ms[i].epoch;
         m->received_ms = ms[i].recv_ms;
     }

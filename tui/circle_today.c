@@ -15,8 +15,6 @@
 #include "tui/wrap.h"
 
 #define TODAY_MS       (24 * 3600 * 1000LL)
-#define TODAY_PREFIX   "check-in:" /* as the engine renders a check-in */
-#define TODAY_WITH     " - with me: "
 #define TODAY_NOTE_BUF 512 /* a 140-byte note, sanitized (a bad byte becomes 3) */
 #define TODAY_ELLIPSIS "\u2026"
 
@@ -46,21 +44,6 @@ today_now_ms(void)
 
 /* Which of words[0..5) starts s, followed by end, ", " or " - " (in_list: only end or " - "
  * for a mood). NULL when none. */
-static const char *
-today_word(const char *s, const char *const words[5], bool in_list)
-{
-    for (size_t i = 0; i < 5; i++) {
-        size_t len = strlen(words[i]);
-        const char *after = s + len;
-        if (strncmp(s, words[i], len) == 0 && (*after == '\0' || strncmp(after, " - ", 3) == 0 ||
-                                               (in_list && strncmp(after, ", ", 2) == 0))) {
-            return words[i];
-        }
-    }
-    return NULL;
-}
-
-/* Text from someone else as one safe line. */
 static void
 today_sanitize(const char *in, char *out, size_t cap)
 {
@@ -72,51 +55,26 @@ today_sanitize(const char *in, char *out, size_t cap)
 
 /* "with me" words at *p ("seen, safe"), moving *p past them; false (and *p untouched) when
  * what follows isn't a list of the five. */
+/* A check-in as the engine gives it: its mood, "with me" words and note. False when it isn't
+ * one or says nothing. */
 static bool
-today_parse_withs(const char **p, struct today_entry *out)
+today_parse(const struct engine_msg *m, struct today_entry *out)
 {
-    const char *s = *p;
-    const char *w;
     size_t n = 0;
 
-    while ((w = today_word(s, today_withs, true)) != NULL) {
-        n += (size_t)snprintf(out->with + n, sizeof out->with - n, "%s%s", n > 0 ? ", " : "", w);
-        s += strlen(w);
-        if (strncmp(s, ", ", 2) != 0) {
-            *p = s;
-            return true;
-        }
-        s += 2;
-    }
-    out->with[0] = '\0';
-    return false;
-}
-
-/* A rendered check-in: "check-in: steady - with me: seen, safe - slow day" (each part
- * optional). False when it isn't one or says nothing. */
-static bool
-today_parse(const char *text, struct today_entry *out)
-{
-    const char *p;
-    const char *mood;
-
-    if (text == NULL || strncmp(text, TODAY_PREFIX, strlen(TODAY_PREFIX)) != 0) {
+    if (m->kind == NULL || strcmp(m->kind, "checkin") != 0) {
         return false;
     }
-    p = text + strlen(TODAY_PREFIX);
-    if (*p == ' ' && (mood = today_word(p + 1, today_moods, false)) != NULL) {
-        snprintf(out->mood, sizeof out->mood, "%s", mood);
-        p += 1 + strlen(mood);
+    if (m->mood >= 1 && m->mood <= 5) {
+        snprintf(out->mood, sizeof out->mood, "%s", today_moods[m->mood - 1]);
     }
-    if (strncmp(p, TODAY_WITH, strlen(TODAY_WITH)) == 0) {
-        const char *withs = p + strlen(TODAY_WITH);
-        if (today_parse_withs(&withs, out)) {
-            p = withs;
+    for (int i = 0; i < 5; i++) {
+        if (m->with_mask & (1u << i)) {
+            n += (size_t)snprintf(out->with + n, sizeof out->with - n, "%s%s", n > 0 ? ", " : "",
+                                  today_withs[i]);
         }
     }
-    if (strncmp(p, " - ", 3) == 0) {
-        today_sanitize(p + 3, out->note, sizeof out->note);
-    }
+    today_sanitize(m->care_note, out->note, sizeof out->note);
     return out->mood[0] != '\0' || out->with[0] != '\0';
 }
 
@@ -153,7 +111,7 @@ tui_circle_today_load(struct engine *e, const char *circle)
             continue;
         }
         memset(en, 0, sizeof *en);
-        if (!today_parse(m->text, en)) {
+        if (!today_parse(m, en)) {
             continue;
         }
         snprintf(en->name, sizeof en->name, "%s", m->from);
