@@ -454,29 +454,34 @@ eb_receipt_update(struct engine *e, const struct engine_peer *p, const uint8_t i
 }
 
 bool
+engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
+                        int tell, int64_t at)
+{
+    if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
+        at = 0;
+    }
+    if (store_outbox_remove(e->st, id) != KITH_OK) {
+        /* Already acknowledged: an update (a consent answer) or a repeat. Only receipts
+         * that name our messages are acknowledged, so acknowledgements never echo. */
+        return eb_receipt_update(e, p, id, tell, at);
+    }
+    /* Control messages have no history row: ENOTFOUND is expected for them. */
+    if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
+        KITH_IGNORE(store_msg_set_tell(e->st, id, tell, at));
+        engine_emit(e, ENGINE_EV_STATE, p->name, id);
+    }
+    return false;
+}
+
+bool
 engine_boundary_receipts(struct engine *e, const struct engine_peer *p, const struct envelope *env)
 {
     bool owes_ack = false;
 
     for (uint32_t off = 0; off + RECEIPT_BYTES <= env->payload_len; off += RECEIPT_BYTES) {
-        const uint8_t *id = env->payload + off;
-        int tell = env->payload[off + 16];
-        int64_t at = eb_get_be64(env->payload + off + 17);
-
-        if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
-            at = 0;
-        }
-        if (store_outbox_remove(e->st, id) != KITH_OK) {
-            /* Already acknowledged: an update (a consent answer) or a repeat. Only receipts
-             * that name our messages are acknowledged, so acknowledgements never echo. */
-            owes_ack = eb_receipt_update(e, p, id, tell, at) || owes_ack;
-            continue;
-        }
-        /* Control messages have no history row: ENOTFOUND is expected for them. */
-        if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
-            KITH_IGNORE(store_msg_set_tell(e->st, id, tell, at));
-            engine_emit(e, ENGINE_EV_STATE, p->name, id);
-        }
+        owes_ack = engine_boundary_receipt(e, p, env->payload + off, env->payload[off + 16],
+                                           eb_get_be64(env->payload + off + 17)) ||
+                   owes_ack;
     }
     return owes_ack;
 }

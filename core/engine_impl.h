@@ -183,6 +183,11 @@ void engine_boundary_note_visible(struct engine *e, int64_t contact_id, int64_t 
 void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, struct store_msg *m);
 /* Sender side: an ENVELOPE_RECEIPT (delivered + what the boundaries did) and a boundary
  * notice (their told rules). Both inside the batch transaction. */
+/* One acknowledged message (id, what the receiver's boundaries did, when): the outbox row
+ * goes, the history row becomes delivered. true when it was an update that is itself to be
+ * acknowledged (a consent answer). */
+bool engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
+                             int tell, int64_t at);
 /* engine_boundary_receipts: true when the receipt frame itself is to be acknowledged (it
  * updates what an already acknowledged message of ours was told: a consent answer). */
 bool engine_boundary_receipts(struct engine *e, const struct engine_peer *p,

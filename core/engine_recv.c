@@ -29,9 +29,15 @@ struct recv_ack {
     uint8_t ids[KITH_GROUP_COMMIT][16];
     uint8_t tells[KITH_GROUP_COMMIT]; /* enum receipt_tell: what our boundaries did */
     int64_t tell_ats[KITH_GROUP_COMMIT];
+    /* The message's acknowledgement key, when this batch opened it: a FRAME_ACK entry.
+     * Without one (a repeat, a handshake frame) the answer is a sealed RECEIPT. */
+    uint8_t keys[KITH_GROUP_COMMIT][32];
+    bool keyed[KITH_GROUP_COMMIT];
     size_t nids;
-    uint8_t *frame;
+    uint8_t *frame; /* the sealed RECEIPT, if any entry has no key */
     size_t frame_len;
+    uint8_t *ack; /* the FRAME_ACK, if any entry has a key */
+    size_t ack_len;
 };
 
 /* Relayed frames committed, per hop: the hop is told (RELAY_DONE) after COMMIT. */
@@ -49,6 +55,10 @@ struct recv_batch {
     size_t ndones;
     bool relayed; /* the frame being handled came inside a RELAY */
     uint8_t hop[16];
+    /* The acknowledgement key of the session message being handled (cur_id). */
+    uint8_t cur_id[16];
+    uint8_t cur_key[32];
+    bool cur_keyed;
 };
 
 static struct session *
@@ -100,6 +110,10 @@ recv_owe_receipt(struct recv_batch *b, int64_t contact_id, const struct transpor
             (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_TELL_LAST ? tell
                                                                              : RECEIPT_DELIVERED);
         a->tell_ats[a->nids] = tell_at;
+        a->keyed[a->nids] = b->cur_keyed && memcmp(b->cur_id, msg_id, 16) == 0;
+        if (a->keyed[a->nids]) {
+            memcpy(a->keys[a->nids], b->cur_key, 32);
+        }
         memcpy(a->ids[a->nids++], msg_id, 16);
     }
 }
@@ -309,6 +323,12 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         goto out;
     }
     recv_session_dirty(b, p->contact_id);
+    /* A session message is acknowledged with its key (FRAME_ACK, no ratchet turn); a
+     * handshake frame with a sealed receipt, which is the initiator's first answer. */
+    if (session_take_ack_key(s, b->cur_key) == KITH_OK && f->type == FRAME_SESSION_MSG) {
+        memcpy(b->cur_id, f->msg_id, 16);
+        b->cur_keyed = true;
+    }
     if (env.type != ENVELOPE_TEXT) {
         /* Every envelope is a causal hint: a newcomer's clock moves past what the circle saw. */
         uint64_t tick = 0;
@@ -453,6 +473,8 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         break;
     }
 out:
+    sodium_memzero(b->cur_key, sizeof b->cur_key);
+    b->cur_keyed = false;
     sodium_memzero(plain, f->body_len);
     free(plain);
     if (snap != NULL) {
@@ -486,6 +508,7 @@ recv_note_done(struct recv_batch *b, const uint8_t msg_id[16])
 }
 
 static void recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in);
+static int recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f);
 
 /* A RELAY frame: for us (unwrap and handle the inner frame as from its origin), or for someone
  * else (carry it for them). */
@@ -587,6 +610,12 @@ recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in
         }
         return;
     }
+    if (f.type == FRAME_ACK) {
+        if (p == NULL || recv_ack_frame(e, p, &f) != KITH_OK) {
+            e->rejected++;
+        }
+        return;
+    }
     if (store_seen_has(e->st, f.msg_id)) {
         if (p != NULL) {
             recv_owe_again(e, b, p->contact_id, o, f.msg_id); /* the sender missed our ACK */
@@ -610,7 +639,107 @@ recv_one(struct engine *e, struct recv_batch *b, const struct engine_inframe *in
     }
 }
 
-/* Seal each owed ACK inside the open transaction (the session advances). */
+static void
+recv_put_tell(uint8_t out[ACK_PLAIN_BYTES], uint8_t tell, int64_t tell_at)
+{
+    uint64_t at = tell_at > 0 ? (uint64_t)tell_at : 0;
+
+    out[0] = tell;
+    for (int byte = 0; byte < 8; byte++) {
+        out[1 + byte] = (uint8_t)(at >> (56 - 8 * byte));
+    }
+}
+
+static void
+recv_ack_ad(uint8_t ad[11 + 16], const uint8_t msg_id[16])
+{
+    memcpy(ad, "kith-v1/ack", 11);
+    memcpy(ad + 11, msg_id, 16);
+}
+
+/* The FRAME_ACK of the entries that carry their message's key: each one sealed under it,
+ * so only the message's sender can read what our boundaries did, and no one else can
+ * forge it (proto/PROTOCOL.md §7.1). */
+static void
+recv_build_ack(struct engine *e, struct recv_ack *a, const uint8_t route[16])
+{
+    uint8_t body[KITH_GROUP_COMMIT * ACK_ENTRY_BYTES];
+    size_t n = 0;
+    struct frame f;
+
+    for (size_t k = 0; k < a->nids; k++) {
+        uint8_t plain[ACK_PLAIN_BYTES];
+        uint8_t ad[11 + 16];
+        uint8_t *entry = body + n * ACK_ENTRY_BYTES;
+
+        if (!a->keyed[k]) {
+            continue;
+        }
+        recv_put_tell(plain, a->tells[k], a->tell_ats[k]);
+        recv_ack_ad(ad, a->ids[k]);
+        memcpy(entry, a->ids[k], 16);
+        kcrypt_seal(entry + 16, plain, sizeof plain, ad, sizeof ad, a->keys[k]);
+        n++;
+    }
+    if (n == 0) {
+        return;
+    }
+    memset(&f, 0, sizeof f);
+    f.type = FRAME_ACK;
+    randombytes_buf(f.msg_id, 16);
+    memcpy(f.route, route, 16);
+    f.expires_at = (uint32_t)(engine_now_ms() / 1000 + KITH_FRAME_EXPIRY);
+    f.body = body;
+    f.body_len = (uint32_t)(n * ACK_ENTRY_BYTES);
+    a->ack = xmalloc(FRAME_HEADER_BYTES + f.body_len);
+    if (frame_encode(&f, a->ack, FRAME_HEADER_BYTES + f.body_len, &a->ack_len) != KITH_OK) {
+        free(a->ack);
+        a->ack = NULL;
+    }
+}
+
+/* A FRAME_ACK from p: each entry that opens under the key stored with our waiting message
+ * acknowledges it; anything else (a repeat after the row went, a forgery) changes nothing. */
+static int
+recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
+{
+    size_t n = 0;
+    int rc = ack_body_check(f->body, f->body_len, &n);
+
+    for (size_t k = 0; k < n && rc == KITH_OK; k++) {
+        const uint8_t *entry = f->body + k * ACK_ENTRY_BYTES;
+        uint8_t key[32];
+        uint8_t ad[11 + 16];
+        uint8_t plain[ACK_PLAIN_BYTES];
+        int got = store_outbox_ack_key(e->st, entry, key);
+
+        if (got == KITH_ENOTFOUND) {
+            continue; /* acknowledged already, or only a sealed receipt confirms it */
+        }
+        if (got != KITH_OK) {
+            rc = got;
+            break;
+        }
+        recv_ack_ad(ad, entry);
+        got = kcrypt_open(plain, entry + 16, ACK_ENTRY_BYTES - 16, ad, sizeof ad, key);
+        sodium_memzero(key, sizeof key);
+        if (got != KITH_OK) {
+            rc = KITH_ECRYPTO; /* tampered or forged: the rest of the frame is not trusted */
+            break;
+        }
+        {
+            int64_t at = 0;
+            for (int byte = 0; byte < 8; byte++) {
+                at = (int64_t)((uint64_t)at << 8 | plain[1 + byte]);
+            }
+            KITH_IGNORE(engine_boundary_receipt(e, p, entry, plain[0], at));
+        }
+    }
+    return rc;
+}
+
+/* Seal each owed ACK inside the open transaction: FRAME_ACKs for the messages this batch
+ * opened, a sealed RECEIPT (the session advances) for the others. */
 static void
 recv_seal_acks(struct engine *e, struct recv_batch *b)
 {
@@ -618,6 +747,7 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
         struct recv_ack *a = &b->acks[i];
         struct session *s = recv_session_get(e, b, a->contact_id);
         struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
+        size_t nsealed = 0;
         uint8_t payload[KITH_GROUP_COMMIT * RECEIPT_BYTES];
         uint8_t plain[ENVELOPE_HEADER_BYTES + sizeof payload + ENVELOPE_PAD];
         uint8_t ad[FRAME_AD_BYTES];
@@ -631,21 +761,31 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
         if (s == NULL) {
             continue;
         }
+        if (p != NULL) {
+            recv_build_ack(e, a, p->member_id);
+        } else {
+            uint8_t mid[16];
+            identity_member_id(session_peer_ik(s), mid);
+            recv_build_ack(e, a, mid);
+        }
         for (size_t k = 0; k < a->nids; k++) {
-            uint8_t *r = payload + RECEIPT_BYTES * k;
-            uint64_t at = a->tell_ats[k] > 0 ? (uint64_t)a->tell_ats[k] : 0;
-            memcpy(r, a->ids[k], 16);
-            r[16] = a->tells[k];
-            for (int byte = 0; byte < 8; byte++) {
-                r[17 + byte] = (uint8_t)(at >> (56 - 8 * byte));
+            uint8_t *r = payload + RECEIPT_BYTES * nsealed;
+            if (a->keyed[k]) {
+                continue;
             }
+            memcpy(r, a->ids[k], 16);
+            recv_put_tell(r + 16, a->tells[k], a->tell_ats[k]);
+            nsealed++;
+        }
+        if (nsealed == 0) {
+            continue;
         }
         memset(&env, 0, sizeof env);
         env.type = ENVELOPE_RECEIPT; /* an ACK that also says what our boundaries did */
         env.version = 1;
         env.sent_at_ms = (uint64_t)engine_now_ms();
         env.payload = payload;
-        env.payload_len = (uint32_t)(RECEIPT_BYTES * a->nids);
+        env.payload_len = (uint32_t)(RECEIPT_BYTES * nsealed);
         if (envelope_encode(&env, plain, sizeof plain, &plain_len) != KITH_OK) {
             continue;
         }
@@ -674,6 +814,11 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
                 free(body);
                 continue;
             }
+            {
+                uint8_t unused[32]; /* a receipt is confirmed by nothing */
+                KITH_IGNORE(session_take_ack_key(s, unused));
+                sodium_memzero(unused, sizeof unused);
+            }
             body_len += hdr;
         }
         recv_session_dirty(b, a->contact_id);
@@ -695,7 +840,9 @@ recv_batch_free(struct recv_batch *b)
     engine_txn_fini(&b->txn);
     for (size_t i = 0; i < b->nacks; i++) {
         free(b->acks[i].frame);
+        free(b->acks[i].ack);
     }
+    sodium_memzero(b, sizeof *b); /* acknowledgement keys */
     free(b);
 }
 
@@ -722,16 +869,55 @@ recv_send_dones(struct engine *e, struct recv_batch *b)
     }
 }
 
+/* After COMMIT: answer on the path the frame came by; else any live path; else through a
+ * relay. */
+static void
+recv_answer(struct engine *e, const struct recv_ack *a, const uint8_t *frame, size_t len)
+{
+    struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
+
+    if (frame == NULL) {
+        return;
+    }
+    if (!a->via_relay && transport_reply(e->tp, &a->origin, frame, len) == KITH_OK) {
+        engine_crash_point("ack.after_send");
+        return;
+    }
+    if (p != NULL && transport_send(e->tp, p->member_id, frame, len) != KITH_OK) {
+        engine_relay_offer(e, p, frame, len);
+    }
+    engine_crash_point("ack.after_send");
+}
+
+/* A batch that may hold a message is committed durably at once (its ACKs wait for that
+ * commit); one of acknowledgements and announcements only needs no fsync. */
+static bool
+recv_batch_durable(const struct engine *e)
+{
+    for (size_t i = 0; i < e->nbatch; i++) {
+        struct frame f;
+        if (frame_decode(e->batch[i].buf, e->batch[i].len, &f) != KITH_OK) {
+            continue;
+        }
+        if (f.type != FRAME_ACK && f.type != FRAME_SYNC_HAVE && f.type != FRAME_RELAY_DONE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 engine_process_batch(struct engine *e)
 {
     struct recv_batch *b = xcalloc(1, sizeof *b);
+    bool durable;
     int rc;
 
     engine_txn_init(&b->txn);
-    /* Relaxed first: a batch of acknowledgements only needs no fsync. When we owe
-     * ACKs, store_sync below makes the commit durable before any ACK leaves. */
-    rc = store_begin_relaxed(e->st);
+    /* Durable when the batch may hold a message, else relaxed; if a relaxed batch turns
+     * out to owe ACKs, store_sync below makes it durable before any ACK leaves. */
+    durable = recv_batch_durable(e);
+    rc = durable ? store_begin(e->st) : store_begin_relaxed(e->st);
     if (rc != KITH_OK) {
         goto out; /* frames stay unacknowledged; senders retry */
     }
@@ -747,7 +933,7 @@ engine_process_batch(struct engine *e)
     if (rc == KITH_OK) {
         rc = store_commit(e->st);
     }
-    if (rc == KITH_OK && (b->nacks > 0 || b->ndones > 0 || b->txn.sealed)) {
+    if (rc == KITH_OK && !durable && (b->nacks > 0 || b->ndones > 0 || b->txn.sealed)) {
         rc = store_sync(e->st);
     }
     if (rc != KITH_OK) {
@@ -764,20 +950,8 @@ engine_process_batch(struct engine *e)
         KITH_IGNORE(engine_circles_reload(e));
     }
     for (size_t i = 0; i < b->nacks; i++) {
-        struct recv_ack *a = &b->acks[i];
-        struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
-        if (a->frame == NULL) {
-            continue;
-        }
-        /* Answer on the path the frame came by; else any live path; else through a relay. */
-        if (!a->via_relay && transport_reply(e->tp, &a->origin, a->frame, a->frame_len) == KITH_OK) {
-            engine_crash_point("ack.after_send");
-            continue;
-        }
-        if (p != NULL && transport_send(e->tp, p->member_id, a->frame, a->frame_len) != KITH_OK) {
-            engine_relay_offer(e, p, a->frame, a->frame_len);
-        }
-        engine_crash_point("ack.after_send");
+        recv_answer(e, &b->acks[i], b->acks[i].ack, b->acks[i].ack_len);
+        recv_answer(e, &b->acks[i], b->acks[i].frame, b->acks[i].frame_len);
     }
     recv_send_dones(e, b);
     if (b->txn.sealed) {

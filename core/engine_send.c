@@ -280,6 +280,8 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     uint8_t *wire = NULL;
     struct frame f;
     uint8_t ad[FRAME_AD_BYTES];
+    uint8_t ack_key[32];
+    bool has_ack;
     size_t plain_len = 0;
     size_t body_len = 0;
     size_t wire_len = 0;
@@ -362,9 +364,12 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
             goto out;
         }
     }
-    rc = ho != NULL ? store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, 1,
-                                          now + engine_backoff_ms(1))
-                    : store_outbox_add(e->st, msg_id, c->id, wire, wire_len, now);
+    /* The acknowledgement key lets the receiver confirm it with a FRAME_ACK. */
+    has_ack = session_take_ack_key(s, ack_key) == KITH_OK;
+    rc = store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, ho != NULL ? 1 : 0,
+                             ho != NULL ? now + engine_backoff_ms(1) : now,
+                             has_ack ? ack_key : NULL);
+    sodium_memzero(ack_key, sizeof ack_key);
     if (rc == KITH_OK && ho != NULL && ho->left > 0) {
         ho->left--;
         ho->lamport++;

@@ -65,6 +65,10 @@ struct session {
     size_t n_skipped;
     size_t cap_skipped;
     struct session_skipped *skipped; /* oldest first */
+    /* The acknowledgement key of the last message sealed or opened (never serialised):
+     * session_take_ack_key hands it out once. */
+    uint8_t ack[32];
+    bool has_ack;
 };
 
 /* The wire form: fixed part, then n_skipped entries. */
@@ -320,6 +324,28 @@ session_message_key(uint8_t key[KCRYPT_KEY], const uint8_t mk[32])
     session_hkdf(key, KCRYPT_KEY, NULL, 0, mk, 32, (const uint8_t *)info, sizeof info - 1);
 }
 
+/* The message's acknowledgement key: proves to its sender that it was opened (FRAME_ACK). */
+static void
+session_set_ack(struct session *s, const uint8_t mk[32])
+{
+    static const char info[] = "kith-v1/ack";
+
+    session_hkdf(s->ack, sizeof s->ack, NULL, 0, mk, 32, (const uint8_t *)info, sizeof info - 1);
+    s->has_ack = true;
+}
+
+int
+session_take_ack_key(struct session *s, uint8_t out[32])
+{
+    if (!s->has_ack) {
+        return KITH_ENOTFOUND;
+    }
+    memcpy(out, s->ack, sizeof s->ack);
+    sodium_memzero(s->ack, sizeof s->ack);
+    s->has_ack = false;
+    return KITH_OK;
+}
+
 int
 session_encrypt(struct session *s, const uint8_t *ad, size_t ad_len, const uint8_t *pt,
                 size_t pt_len, uint8_t *out, size_t out_cap, size_t *out_len)
@@ -346,6 +372,7 @@ session_encrypt(struct session *s, const uint8_t *ad, size_t ad_len, const uint8
     kcrypt_seal(out, header, sizeof header, s->ad, SESSION_AD_BYTES, s->hks);
     s->ns++;
     session_message_key(key, mk);
+    session_set_ack(s, mk);
     full_ad = session_body_ad(s, ad_stack, ad, ad_len, out, &full_ad_len);
     kcrypt_seal(out + SESSION_ENC_HEADER_BYTES, pt, pt_len, full_ad, full_ad_len, key);
     *out_len = pt_len + SESSION_MSG_OVERHEAD;
@@ -424,6 +451,7 @@ session_try_skipped(struct session *s, const uint8_t *ad, size_t ad_len, const u
             }
             rc = session_open_body(s, k->mk, ad, ad_len, body, body_len, pt);
             if (rc == KITH_OK) {
+                session_set_ack(s, k->mk);
                 session_remove_skipped(s, j);
             }
             break;
@@ -498,6 +526,9 @@ session_decrypt_state(struct session *s, const uint8_t *ad, size_t ad_len, const
     session_kdf_ck(s->ckr, mk);
     s->nr++;
     rc = session_open_body(s, mk, ad, ad_len, body, body_len, pt);
+    if (rc == KITH_OK) {
+        session_set_ack(s, mk);
+    }
 out:
     sodium_memzero(header, sizeof header);
     sodium_memzero(mk, sizeof mk);

@@ -93,6 +93,13 @@ KITH_NODISCARD int session_decrypt(struct session *s, const uint8_t *ad, size_t 
                                    const uint8_t *body, size_t body_len, uint64_t now_s,
                                    uint8_t *pt, size_t pt_cap, size_t *pt_len);
 
+/*
+ * The acknowledgement key of the message last sealed by session_encrypt or opened by
+ * session_decrypt: HKDF(mk, "kith-v1/ack"), so only the two ends know it. Handed out once
+ * (then wiped); KITH_ENOTFOUND when there is none. Never part of the serialised state.
+ */
+KITH_NODISCARD int session_take_ack_key(struct session *s, uint8_t out[32]);
+
 /* Serialise the whole state (malloc'd *out, caller wipes with sodium_memzero
  * and frees) and parse it back (KITH_OK, KITH_EMALFORMED). */
 void session_serialize(const struct session *s, uint8_t **out, size_t *out_len);

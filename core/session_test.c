@@ -721,6 +721,165 @@ skipped_keys__are_capped__evicting_the_oldest(void **state)
     pair_close(&p);
 }
 
+/* ---- acknowledgement keys (FRAME_ACK) ---- */
+
+/* Take s's acknowledgement key into out; asserts there was one and that it is gone after. */
+static void
+ack_take_ok(struct session *s, uint8_t out[32])
+{
+    uint8_t again[32];
+
+    assert_int_equal(session_take_ack_key(s, out), KITH_OK);
+    assert_int_equal(session_take_ack_key(s, again), KITH_ENOTFOUND);
+}
+
+static void
+ack_drain(struct session *s)
+{
+    uint8_t k[32];
+
+    if (session_take_ack_key(s, k) == KITH_OK) {
+        sodium_memzero(k, sizeof k);
+    }
+    assert_int_equal(session_take_ack_key(s, k), KITH_ENOTFOUND);
+}
+
+static void
+ack_key__is__the_same_at_both_ends_and_taken_once(void **state)
+{
+    static const uint8_t zero[32] = { 0 };
+    struct pair p;
+    struct msg m;
+    uint8_t ka[32], kb[32], k2[32];
+
+    pair_open_established(&p);
+    ack_drain(p.sa);
+    ack_drain(p.sb);
+    assert_int_equal(session_take_ack_key(p.sa, ka), KITH_ENOTFOUND);
+    assert_int_equal(session_take_ack_key(p.sb, kb), KITH_ENOTFOUND);
+    make_msg(p.sa, &m, 33);
+    recv_ok(p.sb, &m);
+    ack_take_ok(p.sa, ka);
+    ack_take_ok(p.sb, kb);
+    assert_memory_equal(ka, kb, 32);
+    assert_memory_not_equal(ka, zero, 32);
+    /* the next message has a key of its own, both ways */
+    make_msg(p.sa, &m, 5);
+    recv_ok(p.sb, &m);
+    ack_take_ok(p.sa, k2);
+    assert_memory_not_equal(k2, ka, 32);
+    ack_take_ok(p.sb, kb);
+    assert_memory_equal(k2, kb, 32);
+    make_msg(p.sb, &m, 6);
+    recv_ok(p.sa, &m);
+    ack_take_ok(p.sb, kb);
+    ack_take_ok(p.sa, ka);
+    assert_memory_equal(ka, kb, 32);
+    /* the responder's first decrypt of the handshake message yields one too */
+    pair_close(&p);
+    assert_int_equal(pair_open(&p, NULL, NULL), KITH_OK);
+    ack_take_ok(p.sa, ka);
+    ack_take_ok(p.sb, kb);
+    assert_memory_equal(ka, kb, 32);
+    pair_close(&p);
+}
+
+static void
+ack_key__matches__the_sender_when_opened_out_of_order(void **state)
+{
+    struct pair p;
+    struct msg ms[3];
+    uint8_t sent[3][32];
+    uint8_t got[32];
+    static const size_t order[3] = { 2, 0, 1 };
+
+    pair_open_established(&p);
+    ack_drain(p.sb);
+    for (size_t i = 0; i < 3; i++) {
+        make_msg(p.sa, &ms[i], 20 + i);
+        ack_take_ok(p.sa, sent[i]);
+    }
+    assert_memory_not_equal(sent[0], sent[1], 32);
+    assert_memory_not_equal(sent[1], sent[2], 32);
+    assert_memory_not_equal(sent[0], sent[2], 32);
+    for (size_t i = 0; i < 3; i++) {
+        recv_ok(p.sb, &ms[order[i]]); /* the 1st and 2nd come through skipped keys */
+        ack_take_ok(p.sb, got);
+        assert_memory_equal(got, sent[order[i]], 32);
+    }
+    pair_close(&p);
+}
+
+static void
+ack_key__is_not_made__by_a_failed_decrypt(void **state)
+{
+    struct pair p;
+    struct msg m, earlier;
+    struct snapshot snap;
+    uint8_t ka[32], kb[32];
+
+    pair_open_established(&p);
+    ack_drain(p.sb);
+    make_msg(p.sa, &m, 24);
+    ack_take_ok(p.sa, ka);
+    snapshot_take(p.sb, &snap);
+    m.body[m.len - 1] ^= 0x01;
+    assert_int_equal(try_recv(p.sb, &m, NOW), KITH_ECRYPTO);
+    assert_int_equal(session_take_ack_key(p.sb, kb), KITH_ENOTFOUND);
+    snapshot_assert_same(p.sb, &snap);
+    snapshot_free(&snap);
+    m.body[m.len - 1] ^= 0x01;
+    recv_ok(p.sb, &m);
+    ack_take_ok(p.sb, kb);
+    assert_memory_equal(ka, kb, 32);
+
+    /* a key not yet taken survives a failed decrypt untouched */
+    make_msg(p.sa, &earlier, 8);
+    ack_take_ok(p.sa, ka);
+    recv_ok(p.sb, &earlier);
+    make_msg(p.sa, &m, 9);
+    ack_drain(p.sa);
+    m.body[SESSION_ENC_HEADER_BYTES + 30] ^= 0x80;
+    assert_int_equal(try_recv(p.sb, &m, NOW), KITH_ECRYPTO);
+    assert_int_equal(try_recv(p.sb, &earlier, NOW), KITH_ECRYPTO); /* a replay: no key either */
+    ack_take_ok(p.sb, kb);
+    assert_memory_equal(ka, kb, 32);
+    pair_close(&p);
+}
+
+static void
+ack_key__is_not_kept__across_serialize_and_parse(void **state)
+{
+    struct pair p;
+    struct msg m;
+    struct session *copy = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    uint8_t k[32], ka[32];
+
+    pair_open_established(&p);
+    make_msg(p.sa, &m, 12);
+    recv_ok(p.sb, &m); /* both ends now hold a key not yet taken */
+    session_serialize(p.sb, &bytes, &len);
+    assert_int_equal(session_parse(bytes, len, &copy), KITH_OK);
+    assert_int_equal(session_take_ack_key(copy, k), KITH_ENOTFOUND);
+    sodium_memzero(bytes, len);
+    free(bytes);
+    session_destroy(copy);
+    copy = NULL;
+    session_serialize(p.sa, &bytes, &len);
+    assert_int_equal(session_parse(bytes, len, &copy), KITH_OK);
+    assert_int_equal(session_take_ack_key(copy, k), KITH_ENOTFOUND);
+    sodium_memzero(bytes, len);
+    free(bytes);
+    session_destroy(copy);
+    /* the originals still hand theirs out */
+    ack_take_ok(p.sa, ka);
+    ack_take_ok(p.sb, k);
+    assert_memory_equal(ka, k, 32);
+    pair_close(&p);
+}
+
 int
 main(void)
 {
@@ -744,6 +903,10 @@ main(void)
         cmocka_unit_test(initiate__rejects__bad_bundles_and_small_order_keys),
         cmocka_unit_test(skipped_keys__expire__after_seven_days),
         cmocka_unit_test(skipped_keys__are_capped__evicting_the_oldest),
+        cmocka_unit_test(ack_key__is__the_same_at_both_ends_and_taken_once),
+        cmocka_unit_test(ack_key__matches__the_sender_when_opened_out_of_order),
+        cmocka_unit_test(ack_key__is_not_made__by_a_failed_decrypt),
+        cmocka_unit_test(ack_key__is_not_kept__across_serialize_and_parse),
     };
 
     if (sodium_init() < 0) {

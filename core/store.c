@@ -109,8 +109,8 @@ static const char *const store_sql[S_COUNT] = {
     [S_CONV_SET] = "INSERT INTO conv(contact_id, last_seq, last_msg_id) VALUES (?1, ?2, ?3) "
                    "ON CONFLICT(contact_id) DO UPDATE SET last_seq = excluded.last_seq, "
                    "last_msg_id = excluded.last_msg_id",
-    [S_OB_ADD] = "INSERT INTO outbox(msg_id, contact_id, attempts, next_at_ms, frame) "
-                 "VALUES (?1, ?2, ?5, ?3, ?4)",
+    [S_OB_ADD] = "INSERT INTO outbox(msg_id, contact_id, attempts, next_at_ms, frame, ack) "
+                 "VALUES (?1, ?2, ?5, ?3, ?4, ?6)",
     [S_OB_DUE_ONE] = "SELECT " OUTBOX_COLS " FROM outbox WHERE contact_id = ?1 AND "
                      "next_at_ms <= ?2 ORDER BY seq LIMIT ?3",
     [S_OB_DUE_ALL] = "SELECT " OUTBOX_COLS " FROM outbox WHERE next_at_ms <= ?2 ORDER BY seq "
@@ -119,6 +119,7 @@ static const char *const store_sql[S_COUNT] = {
     [S_OB_WAKE] = "UPDATE outbox SET next_at_ms = 0 WHERE contact_id = ?1 AND next_at_ms > 0",
     [S_OB_REMOVE] = "DELETE FROM outbox WHERE msg_id = ?1",
     [S_OB_NEXT] = "SELECT min(next_at_ms) FROM outbox",
+    [S_OB_ACK] = "SELECT ack FROM outbox WHERE msg_id = ?1",
     [S_RULES_SET] = "UPDATE contact SET rules = ?2 WHERE id = ?1",
     [S_RULES_GET] = "SELECT rules FROM contact WHERE id = ?1",
     [S_TOLD_SET] = "UPDATE contact SET told = ?2 WHERE id = ?1",
@@ -279,6 +280,9 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     /* 4: the next release among held messages (S_MSG_NEXT_RELEASE, every loop pass) without
      * a scan of every held row; partial, so rows that are not held cost nothing. */
     "CREATE INDEX msg_release ON msg(state, outgoing, release_at) WHERE state = 4;",
+    /* 5: the acknowledgement key of each waiting message (sealed), so that a FRAME_ACK
+     * confirms it without a ratchet turn (proto/PROTOCOL.md §7.1). NULL in older rows. */
+    "ALTER TABLE outbox ADD COLUMN ack BLOB;",
 };
 
 /* ---- small helpers ---- */
@@ -750,7 +754,8 @@ store_configure(sqlite3 *db)
     }
     return store_exec(db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
                           "PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;"
-                          "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;");
+                          "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;"
+                          "PRAGMA cache_size = -16384;");
 }
 
 static int

@@ -269,10 +269,17 @@ KITH_NODISCARD int store_outbox_add(struct store *st, const uint8_t msg_id[16], 
                                     const uint8_t *frame, size_t frame_len, int64_t next_at_ms);
 /* The same with the attempts already made: a frame handed to the network right after the
  * COMMIT that writes it is stored as attempted once, its first retry scheduled (no
- * bookkeeping write after the hand-over). KITH_OK, KITH_EEXISTS, or a store error. */
+ * bookkeeping write after the hand-over), and with the message's acknowledgement key
+ * (sealed; NULL: none, only a sealed receipt confirms it). KITH_OK, KITH_EEXISTS, or a
+ * store error. */
 KITH_NODISCARD int store_outbox_add_at(struct store *st, const uint8_t msg_id[16],
                                        int64_t contact_id, const uint8_t *frame, size_t frame_len,
-                                       uint32_t attempts, int64_t next_at_ms);
+                                       uint32_t attempts, int64_t next_at_ms,
+                                       const uint8_t ack_key[32]);
+/* The acknowledgement key of a waiting row: KITH_OK, KITH_ENOTFOUND (no such row, or a row
+ * stored without one), KITH_ECORRUPT. */
+KITH_NODISCARD int store_outbox_ack_key(struct store *st, const uint8_t msg_id[16],
+                                        uint8_t ack_key[32]);
 /* Rows of one contact (contact_id > 0) or all, with next_at_ms <= now_ms, in
  * insertion order, at most max. */
 KITH_NODISCARD int store_outbox_due(struct store *st, int64_t contact_id, int64_t now_ms,

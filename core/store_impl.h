@@ -14,7 +14,7 @@
 #include "core/kcrypt.h"
 
 #define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
-#define STORE_SCHEMA_VERSION  4
+#define STORE_SCHEMA_VERSION  5
 /* Bound into every sealed value's AD. Fixed for kith-v1: migrations add tables and columns
  * without re-sealing what is stored. */
 #define STORE_SEAL_VERSION    1
@@ -104,6 +104,7 @@ enum store_stmt {
     S_OB_WAKE,
     S_OB_REMOVE,
     S_OB_NEXT,
+    S_OB_ACK,
     S_RULES_SET,
     S_RULES_GET,
     S_TOLD_SET,

@@ -434,15 +434,18 @@ int
 store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
                  const uint8_t *frame, size_t frame_len, int64_t next_at_ms)
 {
-    return store_outbox_add_at(st, msg_id, contact_id, frame, frame_len, 0, next_at_ms);
+    return store_outbox_add_at(st, msg_id, contact_id, frame, frame_len, 0, next_at_ms, NULL);
 }
 
 int
 store_outbox_add_at(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
-                    const uint8_t *frame, size_t frame_len, uint32_t attempts, int64_t next_at_ms)
+                    const uint8_t *frame, size_t frame_len, uint32_t attempts, int64_t next_at_ms,
+                    const uint8_t ack_key[32])
 {
     uint8_t *sealed;
+    uint8_t *ack = NULL;
     size_t sealed_len = 0;
+    size_t ack_len = 0;
     sqlite3_stmt *s;
     int rc;
 
@@ -459,8 +462,45 @@ store_outbox_add_at(struct store *st, const uint8_t msg_id[16], int64_t contact_
     sqlite3_bind_int64(s, 3, next_at_ms);
     sqlite3_bind_blob(s, 4, sealed, (int)sealed_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, attempts);
+    if (ack_key != NULL) {
+        ack = store_seal(st, STORE_T_OUTBOX, "ack", msg_id, 16, ack_key, 32, &ack_len);
+        sqlite3_bind_blob(s, 6, ack, (int)ack_len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 6);
+    }
     rc = store_exec_stmt(s);
     free(sealed);
+    free(ack);
+    return rc;
+}
+
+int
+store_outbox_ack_key(struct store *st, const uint8_t msg_id[16], uint8_t ack_key[32])
+{
+    sqlite3_stmt *s = store_stmt(st, S_OB_ACK);
+    uint8_t *pt = NULL;
+    size_t len = 0;
+    int rc;
+
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    rc = store_step_row(s);
+    if (rc == KITH_OK && sqlite3_column_type(s, 0) == SQLITE_NULL) {
+        rc = KITH_ENOTFOUND;
+    }
+    if (rc == KITH_OK) {
+        rc = store_unseal(st, STORE_T_OUTBOX, "ack", msg_id, 16, s, 0, 32, &pt, &len);
+        if (rc == KITH_OK && len != 32) {
+            rc = KITH_ECORRUPT;
+        }
+    }
+    if (rc == KITH_OK) {
+        memcpy(ack_key, pt, 32);
+    }
+    if (pt != NULL) {
+        sodium_memzero(pt, len);
+        free(pt);
+    }
+    sqlite3_reset(s);
     return rc;
 }
 

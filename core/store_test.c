@@ -1201,7 +1201,7 @@ damaged_rows__are_reported_as_corrupt(void **state)
 }
 
 static bool
-file_contains(const char *path, const char *needle)
+file_contains_bytes(const char *path, const uint8_t *needle, size_t needle_len)
 {
     FILE *fp = fopen(path, "rb");
     uint8_t *buf;
@@ -1219,9 +1219,111 @@ file_contains(const char *path, const char *needle)
     assert_non_null(buf);
     assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
     fclose(fp);
-    found = memmem(buf, (size_t)len, needle, strlen(needle)) != NULL;
+    found = memmem(buf, (size_t)len, needle, needle_len) != NULL;
     free(buf);
     return found;
+}
+
+static bool
+file_contains(const char *path, const char *needle)
+{
+    return file_contains_bytes(path, (const uint8_t *)needle, strlen(needle));
+}
+
+/* ---- outbox acknowledgement keys (FRAME_ACK) ---- */
+
+static void
+outbox_ack_key__round_trips_sealed__until_the_row_is_removed(void **state)
+{
+    struct fx *f = *state;
+    struct store_outbox *rows = NULL;
+    uint8_t id1[16] = { 1 }, id2[16] = { 2 }, unknown[16] = { 9 };
+    uint8_t key[32], got[32];
+    uint8_t frame[64];
+    size_t n = 0;
+    char path[160];
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Ori", 1);
+    for (size_t i = 0; i < sizeof key; i++) {
+        key[i] = (uint8_t)(0xa0 + i); /* no zero byte, easy to spot in the files */
+    }
+    memset(frame, 0x5c, sizeof frame);
+    assert_int_equal(store_outbox_add_at(f->st, id1, cid, frame, sizeof frame, 1, 2000, key),
+                     KITH_OK);
+    assert_int_equal(store_outbox_add_at(f->st, id2, cid, frame, sizeof frame, 0, 1000, NULL),
+                     KITH_OK);
+    assert_int_equal(store_outbox_add_at(f->st, id1, cid, frame, sizeof frame, 0, 0, key),
+                     KITH_EEXISTS);
+    memset(got, 0, sizeof got);
+    assert_int_equal(store_outbox_ack_key(f->st, id1, got), KITH_OK);
+    assert_memory_equal(got, key, 32);
+    assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_ack_key(f->st, unknown, got), KITH_ENOTFOUND);
+    /* the key leaves the rest of the row as it was */
+    assert_int_equal(store_outbox_due(f->st, cid, 5000, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(rows[0].msg_id, id1, 16);
+    assert_int_equal(rows[0].attempts, 1);
+    assert_int_equal(rows[0].next_at_ms, 2000);
+    assert_int_equal(rows[0].frame_len, sizeof frame);
+    assert_memory_equal(rows[0].frame, frame, sizeof frame);
+    store_outbox_free(rows, n);
+
+    /* never in clear in the files */
+    store_close(f->st);
+    f->st = NULL;
+    {
+        static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
+        for (size_t k = 0; k < 4; k++) {
+            snprintf(path, sizeof path, "%s%s", f->db, suffix[k]);
+            assert_false(file_contains_bytes(path, key, sizeof key));
+        }
+    }
+    snprintf(path, sizeof path, "%s/scan.bin", f->dir);
+    write_file(path, key, sizeof key);
+    assert_true(file_contains_bytes(path, key, sizeof key));
+
+    /* survives a reopen; gone with its row */
+    fx_reopen(f);
+    memset(got, 0, sizeof got);
+    assert_int_equal(store_outbox_ack_key(f->st, id1, got), KITH_OK);
+    assert_memory_equal(got, key, 32);
+    assert_int_equal(store_outbox_remove(f->st, id1), KITH_OK);
+    assert_int_equal(store_outbox_ack_key(f->st, id1, got), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_remove(f->st, id2), KITH_OK);
+    assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ENOTFOUND);
+}
+
+static void
+outbox_ack_key__sealed_under_its_row__fails_to_open_when_moved(void **state)
+{
+    struct fx *f = *state;
+    uint8_t id1[16] = { 1 }, id2[16] = { 2 };
+    uint8_t k1[32], k2[32], got[32];
+    uint8_t frame[16] = { 7 };
+    int64_t cid;
+
+    fx_create(f);
+    cid = add_contact(f->st, "Pia", 1);
+    memset(k1, 0x31, sizeof k1);
+    memset(k2, 0x32, sizeof k2);
+    assert_int_equal(store_outbox_add_at(f->st, id1, cid, frame, sizeof frame, 0, 0, k1), KITH_OK);
+    assert_int_equal(store_outbox_add_at(f->st, id2, cid, frame, sizeof frame, 0, 0, k2), KITH_OK);
+    /* another row's key, or the frame column, does not open as this row's key */
+    raw_exec(f->db, "UPDATE outbox SET ack = (SELECT ack FROM outbox WHERE msg_id = "
+                    "x'02000000000000000000000000000000') "
+                    "WHERE msg_id = x'01000000000000000000000000000000';");
+    assert_int_equal(store_outbox_ack_key(f->st, id1, got), KITH_ECORRUPT);
+    assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_OK);
+    assert_memory_equal(got, k2, 32);
+    raw_exec(f->db, "UPDATE outbox SET ack = frame "
+                    "WHERE msg_id = x'02000000000000000000000000000000';");
+    assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ECORRUPT);
+    raw_exec(f->db, "UPDATE outbox SET ack = x'00' "
+                    "WHERE msg_id = x'02000000000000000000000000000000';");
+    assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ECORRUPT);
 }
 
 static void
@@ -1297,6 +1399,8 @@ main(void)
         T(sealed__values_swapped_between_rows_or_columns_fail_to_open),
         T(damaged_rows__are_reported_as_corrupt),
         T(canary__plaintext_never_reaches_the_files),
+        T(outbox_ack_key__round_trips_sealed__until_the_row_is_removed),
+        T(outbox_ack_key__sealed_under_its_row__fails_to_open_when_moved),
 #undef T
     };
 

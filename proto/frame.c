@@ -76,7 +76,7 @@ frame_get_u64(const uint8_t *p)
 static bool
 frame_type_known(uint8_t type)
 {
-    return type >= FRAME_SESSION_INIT && type <= FRAME_RELAY;
+    return type >= FRAME_SESSION_INIT && type <= FRAME_ACK;
 }
 
 /* ---- outer frame ---- */
@@ -138,6 +138,20 @@ frame_decode(const uint8_t *in, size_t len, struct frame *f)
     f->expires_at = frame_get_u32(in + 4 + 2 * FRAME_ID_BYTES);
     f->body = in + FRAME_HEADER_BYTES;
     f->body_len = body_len;
+    return KITH_OK;
+}
+
+/* ---- acknowledgements ---- */
+
+int
+ack_body_check(const uint8_t *body, size_t len, size_t *n)
+{
+    *n = 0;
+    if (body == NULL || len == 0 || len % ACK_ENTRY_BYTES != 0 ||
+        len / ACK_ENTRY_BYTES > ACK_ENTRIES_MAX) {
+        return KITH_EMALFORMED;
+    }
+    *n = len / ACK_ENTRY_BYTES;
     return KITH_OK;
 }
 

@@ -31,6 +31,7 @@ enum frame_type {
     FRAME_RELAY_RECEIPT = 7,
     FRAME_RELAY_DONE = 8,    /* route = the relay (hop) member_id; body: n x 16 msg_ids */
     FRAME_RELAY = 9,         /* route = final recipient; body: 16 origin member_id || inner frame */
+    FRAME_ACK = 10,          /* route = the acknowledged sender; body: n x ACK_ENTRY_BYTES */
 };
 
 struct frame {
@@ -96,6 +97,16 @@ enum receipt_tell {
     RECEIPT_TELL_LAST = RECEIPT_NO_SPACE,
 };
 #define ENVELOPE_OPAQUE_MAX 8192 /* BOUNDARY and REPAIR payloads */
+
+/* FRAME_ACK body (proto/PROTOCOL.md §7.1): an acknowledgement that turns no ratchet.
+ * Each entry: 16 msg_id | sealed(u8 tell | u64 at) under the message's acknowledgement key
+ * (session_take_ack_key), AD = "kith-v1/ack" || msg_id: nonce 24 | ct 9 | tag 16. */
+#define ACK_PLAIN_BYTES 9
+#define ACK_ENTRY_BYTES (FRAME_ID_BYTES + 24 + ACK_PLAIN_BYTES + 16)
+#define ACK_ENTRIES_MAX 256
+/* The shape of an ACK body: 1..ACK_ENTRIES_MAX whole entries. *n: how many.
+ * KITH_OK, KITH_EMALFORMED. */
+KITH_NODISCARD int ack_body_check(const uint8_t *body, size_t len, size_t *n);
 
 enum envelope_flag {
     ENVELOPE_F_HEAVY = 1 << 0,  /* sender marked it heavy */

@@ -1,7 +1,7 @@
 /*
- * frame fuzz target: arbitrary bytes as an outer frame, a content envelope
- * and a contact card. Invariant: a clean error, or decode -> encode gives
- * the same bytes back.
+ * frame fuzz target: arbitrary bytes as an outer frame (an ACK frame's body
+ * also through ack_body_check), a content envelope and a contact card.
+ * Invariant: a clean error, or decode -> encode gives the same bytes back.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@ frame_fuzz_frame(const uint8_t *data, size_t size)
 {
     struct frame f;
     size_t len = 0;
+    size_t n = 0;
 
     if (frame_decode(data, size, &f) != KITH_OK) {
         return;
@@ -25,6 +26,14 @@ frame_fuzz_frame(const uint8_t *data, size_t size)
     if (frame_encode(&f, out, sizeof out, &len) != KITH_OK || len != size ||
         memcmp(out, data, size) != 0) {
         abort();
+    }
+    if (f.type == FRAME_ACK) {
+        /* The shape check: whole entries only, 1..256 of them, and n counts them. */
+        int rc = ack_body_check(f.body, f.body_len, &n);
+        if (rc == KITH_OK ? n == 0 || n > ACK_ENTRIES_MAX || n * ACK_ENTRY_BYTES != f.body_len
+                          : rc != KITH_EMALFORMED || n != 0) {
+            abort();
+        }
     }
 }
 

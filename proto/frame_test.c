@@ -79,7 +79,7 @@ frame__round_trips__every_type(void **state)
     size_t len = 0;
 
     fill_range(body, 7, sizeof body);
-    for (uint8_t type = FRAME_SESSION_INIT; type <= FRAME_RELAY; type++) {
+    for (uint8_t type = FRAME_SESSION_INIT; type <= FRAME_ACK; type++) {
         struct frame f = sample_frame(type, body, (uint32_t)(type * 30));
         assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_OK);
         assert_int_equal(len, FRAME_HEADER_BYTES + type * 30);
@@ -127,8 +127,12 @@ frame_encode__rejects__unknown_type_oversize_body_and_small_buffer(void **state)
 
     assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_EINVAL);
     assert_int_equal(len, 0);
-    f.type = FRAME_RELAY + 1;
+    f.type = FRAME_ACK + 1;
     assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_EINVAL);
+    f.type = 255;
+    assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_EINVAL);
+    f.type = FRAME_ACK;
+    assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_OK);
     f = sample_frame(FRAME_SESSION_MSG, payload, FRAME_BODY_MAX + 1);
     assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_ETOOBIG);
     f = sample_frame(FRAME_SESSION_MSG, body, sizeof body);
@@ -161,7 +165,7 @@ frame_decode__rejects__unknown_type(void **state)
 
     for (unsigned t = 0; t < 256; t++) {
         buf[1] = (uint8_t)t;
-        bool known = t >= FRAME_SESSION_INIT && t <= FRAME_RELAY;
+        bool known = t >= FRAME_SESSION_INIT && t <= FRAME_ACK;
         assert_int_equal(frame_decode(buf, len, &got), known ? KITH_OK : KITH_EMALFORMED);
     }
 }
@@ -883,8 +887,81 @@ frame__round_trips__relay_type_9(void **state)
     assert_int_equal(frame_decode(buf, len, &got), KITH_OK);
     assert_int_equal(got.type, FRAME_RELAY);
     assert_memory_equal(got.body, body, sizeof body);
-    buf[1] = 10;
+    buf[1] = 11; /* the first unknown type */
     assert_int_equal(frame_decode(buf, len, &got), KITH_EMALFORMED);
+}
+
+/* ---- acknowledgement frame (type 10) ---- */
+
+static void
+frame__round_trips__ack_type_10(void **state)
+{
+    uint8_t body[2 * ACK_ENTRY_BYTES];
+    struct frame f;
+    struct frame got;
+    size_t len = 0;
+    size_t n = 99;
+
+    assert_int_equal(FRAME_ACK, 10);
+    assert_int_equal(ACK_ENTRY_BYTES, 65);
+    fill_range(body, 0x80, sizeof body);
+    f = sample_frame(FRAME_ACK, body, sizeof body);
+    assert_int_equal(frame_encode(&f, buf, sizeof buf, &len), KITH_OK);
+    assert_int_equal(len, FRAME_HEADER_BYTES + sizeof body);
+    assert_int_equal(buf[1], 10);
+    assert_int_equal(frame_decode(buf, len, &got), KITH_OK);
+    assert_int_equal(got.type, FRAME_ACK);
+    assert_int_equal(got.flags, 0x5a);
+    assert_memory_equal(got.msg_id, f.msg_id, FRAME_ID_BYTES);
+    assert_memory_equal(got.route, f.route, FRAME_ID_BYTES);
+    assert_int_equal(got.expires_at, 0x01020304);
+    assert_int_equal(got.body_len, sizeof body);
+    assert_ptr_equal(got.body, buf + FRAME_HEADER_BYTES);
+    assert_memory_equal(got.body, body, sizeof body);
+    assert_int_equal(ack_body_check(got.body, got.body_len, &n), KITH_OK);
+    assert_int_equal(n, 2);
+}
+
+static void
+ack_body_check__accepts__one_to_256_whole_entries(void **state)
+{
+    size_t n = 0;
+
+    memset(payload, 0xa5, (ACK_ENTRIES_MAX + 1) * ACK_ENTRY_BYTES);
+    assert_int_equal(ack_body_check(payload, ACK_ENTRY_BYTES, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(ack_body_check(payload, 2 * ACK_ENTRY_BYTES, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(ack_body_check(payload, ACK_ENTRIES_MAX * ACK_ENTRY_BYTES, &n), KITH_OK);
+    assert_int_equal(n, ACK_ENTRIES_MAX);
+    assert_int_equal(ACK_ENTRIES_MAX, 256);
+    /* The largest ACK body still fits one frame. */
+    assert_true(ACK_ENTRIES_MAX * ACK_ENTRY_BYTES <= FRAME_BODY_MAX);
+}
+
+static void
+ack_body_check__rejects__empty_null_partial_and_oversize_bodies(void **state)
+{
+    size_t n = 99;
+
+    memset(payload, 0xa5, (ACK_ENTRIES_MAX + 1) * ACK_ENTRY_BYTES);
+    assert_int_equal(ack_body_check(payload, 0, &n), KITH_EMALFORMED);
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_int_equal(ack_body_check(NULL, ACK_ENTRY_BYTES, &n), KITH_EMALFORMED);
+    assert_int_equal(n, 0);
+    assert_int_equal(ack_body_check(NULL, 0, &n), KITH_EMALFORMED);
+    n = 99;
+    assert_int_equal(ack_body_check(payload, ACK_ENTRY_BYTES - 1, &n), KITH_EMALFORMED);
+    assert_int_equal(n, 0);
+    n = 99;
+    assert_int_equal(ack_body_check(payload, ACK_ENTRY_BYTES + 1, &n), KITH_EMALFORMED);
+    assert_int_equal(n, 0);
+    assert_int_equal(ack_body_check(payload, 2 * ACK_ENTRY_BYTES - 1, &n), KITH_EMALFORMED);
+    n = 99;
+    assert_int_equal(ack_body_check(payload, (ACK_ENTRIES_MAX + 1) * ACK_ENTRY_BYTES, &n),
+                     KITH_EMALFORMED);
+    assert_int_equal(n, 0);
 }
 
 /* Hand-build an envelope of `type` around payload[0..p_len) in buf and decode it;
@@ -1048,6 +1125,9 @@ main(int argc, char **argv)
         cmocka_unit_test(valid_utf8__rejects__overlongs_surrogates_and_out_of_range),
         cmocka_unit_test(valid_name__rejects__empty_long_and_control_characters),
         cmocka_unit_test(frame__round_trips__relay_type_9),
+        cmocka_unit_test(frame__round_trips__ack_type_10),
+        cmocka_unit_test(ack_body_check__accepts__one_to_256_whole_entries),
+        cmocka_unit_test(ack_body_check__rejects__empty_null_partial_and_oversize_bodies),
         cmocka_unit_test(envelope__checks__circle_op_and_sender_key_payloads),
         cmocka_unit_test(envelope__checks__welcome_join_and_opaque_payload_lengths),
         cmocka_unit_test(envelope__checks__checkin_and_support_payloads),
