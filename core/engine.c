@@ -690,6 +690,13 @@ engine_set_idle(struct engine *e, void (*idle)(void *ctx), void *ctx)
     e->idle_ctx = ctx;
 }
 
+void
+engine_set_on_batch(struct engine *e, void (*on_batch)(void *ctx), void *ctx)
+{
+    e->on_batch = on_batch;
+    e->on_batch_ctx = ctx;
+}
+
 /* ---- control socket: commands from other kith processes ---- */
 
 static void
@@ -978,6 +985,9 @@ engine_step(struct engine *e, int timeout_ms)
         int got = transport_dispatch(e->tp, items, n, &ev, e, KITH_GROUP_COMMIT - e->nbatch);
         if (e->nbatch > 0) {
             engine_process_batch(e);
+            if (e->on_batch != NULL) {
+                e->on_batch(e->on_batch_ctx);
+            }
         }
         if (got < KITH_GROUP_COMMIT) {
             break;

@@ -72,6 +72,10 @@ bool engine_stopping(const struct engine *e);
  * idle once per loop pass after all work. Pass NULL to remove. */
 void engine_watch_fd(struct engine *e, int fd, void (*on_ready)(void *ctx), void *ctx);
 void engine_set_idle(struct engine *e, void (*idle)(void *ctx), void *ctx);
+/* Called after each received batch is committed (its effects are in the store and its
+ * acknowledgements are on their way), before the loop's timers run: a view or a benchmark
+ * learns of delivery at the moment it is recorded. */
+void engine_set_on_batch(struct engine *e, void (*on_batch)(void *ctx), void *ctx);
 
 /* Who am I. */
 struct engine_me {

@@ -116,6 +116,8 @@ struct engine {
     void *ready_ctx;
     void (*idle)(void *ctx);
     void *idle_ctx;
+    void (*on_batch)(void *ctx);
+    void *on_batch_ctx;
 
     struct engine_inframe batch[KITH_GROUP_COMMIT];
     size_t nbatch;
