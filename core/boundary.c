@@ -598,6 +598,22 @@ boundary_rate_is_scope_all(const struct boundary_rules *r, int64_t now)
            r->rate_is_scope_all;
 }
 
+void
+boundary_rate_horizon(const struct boundary_rules *r, int64_t *window_s, size_t *count)
+{
+    /* Whichever is in force at some instant: the explicit rule or trust level 0's digest. */
+    *window_s = 3600;
+    *count = BOUNDARY_DIGEST_DEFAULT;
+    if (r->rate_mode != BOUNDARY_RATE_OFF && r->rate_count > 0) {
+        if ((int64_t)r->rate_window_s > *window_s) {
+            *window_s = r->rate_window_s;
+        }
+        if (r->rate_count > *count) {
+            *count = r->rate_count;
+        }
+    }
+}
+
 int64_t
 boundary_consent_window(const struct boundary_rules *r, int64_t now)
 {

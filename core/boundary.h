@@ -166,6 +166,9 @@ int boundary_trust_level(const struct boundary_rules *r, int64_t now);
 bool boundary_trust_allows(int level, enum boundary_capability cap);
 /* Whether the rate limit in force counts everyone (scope=all) or this contact only. */
 bool boundary_rate_is_scope_all(const struct boundary_rules *r, int64_t now);
+/* How far back and how many visible times any rate limit of r can look at (its own rule or
+ * trust level 0's digest): rate limits only ever count the newest *count inside *window_s. */
+void boundary_rate_horizon(const struct boundary_rules *r, int64_t *window_s, size_t *count);
 /* How long a consent "yes" keeps the window open (ask-heavy=window:60m; default 3600 s). */
 int64_t boundary_consent_window(const struct boundary_rules *r, int64_t now);
 

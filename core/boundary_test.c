@@ -463,6 +463,59 @@ rate__refuses_counters_that_are_not_oldest_first(void **state)
     boundary_rules_destroy(r);
 }
 
+/* The engine reads only the newest `count` visible times inside `window` (not a year of
+ * history): for any history, that gives the same verdict as the whole of it. */
+static void
+rate_horizon__gives_the_same_verdict_as_the_whole_history(void **state)
+{
+    (void)state;
+    int64_t now = cest(2026, 6, 15, 14, 0);
+    const char *const rules[][3] = {
+        { "trust=0", NULL, NULL },          { "rate=3/1h:digest", "trust=2", NULL },
+        { "rate=50/1d:hold", "trust=2", NULL }, { "rate=off", "trust=0", NULL },
+        { "rate=2/10m", "quiet=13:00-15:00", NULL },
+    };
+    int64_t times[400];
+    uint32_t seed = 7;
+
+    for (size_t k = 0; k < sizeof rules / sizeof rules[0]; k++) {
+        struct boundary_rules *r = rules_at(now, rules[k][0], rules[k][1], rules[k][2], NULL);
+        struct boundary_clock clk = clock_at(now);
+        int64_t window = 0;
+        size_t count = 0;
+        boundary_rate_horizon(r, &window, &count);
+        assert_true(window >= 3600 && count >= BOUNDARY_DIGEST_DEFAULT);
+        for (int trial = 0; trial < 50; trial++) {
+            size_t n = 0;
+            int64_t t = now - 2 * 86400;
+            while (n < 400) {
+                seed = seed * 1103515245u + 12345u;
+                t += (int64_t)(seed >> 16) % (trial % 2 == 0 ? 900 : 60);
+                if (t > now + 3600) {
+                    break;
+                }
+                times[n++] = t;
+            }
+            size_t first = 0;
+            while (first < n && times[first] < now - window) {
+                first++;
+            }
+            if (n - first > count) {
+                first = n - count;
+            }
+            struct boundary_counters all = { times, n, 0, 0 };
+            struct boundary_counters cut = { times + first, n - first, 0, 0 };
+            struct boundary_verdict va, vc;
+            assert_int_equal(boundary_evaluate(r, &plain, &clk, &all, &va), KITH_OK);
+            assert_int_equal(boundary_evaluate(r, &plain, &clk, &cut, &vc), KITH_OK);
+            assert_int_equal(va.disposition, vc.disposition);
+            assert_int_equal(va.release_at, vc.release_at);
+            assert_int_equal(va.is_digest, vc.is_digest);
+        }
+        boundary_rules_destroy(r);
+    }
+}
+
 static void
 trust_defaults__pace_and_ask_new_contacts_only(void **state)
 {
@@ -1105,6 +1158,7 @@ main(void)
         cmocka_unit_test(rate__holds_the_excess_as_a_digest_at_the_earliest_room),
         cmocka_unit_test(rate__is_checked_when_a_held_message_would_become_visible),
         cmocka_unit_test(rate__refuses_counters_that_are_not_oldest_first),
+        cmocka_unit_test(rate_horizon__gives_the_same_verdict_as_the_whole_history),
         cmocka_unit_test(trust_defaults__pace_and_ask_new_contacts_only),
         cmocka_unit_test(trust__allows_what_the_table_says),
         cmocka_unit_test(breakthrough__lets_urgent_skip_quiet_hours_while_allowance_remains),

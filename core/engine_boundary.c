@@ -185,7 +185,14 @@ eb_counters(struct engine *e, int64_t contact_id, const struct boundary_rules *r
             int64_t **vis, size_t *n, struct boundary_counters *c)
 {
     int64_t scope = boundary_rate_is_scope_all(r, now) ? 0 : contact_id;
-    int rc = store_msg_visible_since(e->st, scope, now - EB_HISTORY_S, vis, n);
+    int64_t window = 0;
+    size_t newest = 0;
+    int rc;
+
+    /* Only what a rate limit can count: the newest few inside its window (not a year of
+     * history on every receive). */
+    boundary_rate_horizon(r, &window, &newest);
+    rc = store_msg_visible_since(e->st, scope, now - window, newest, vis, n);
 
     memset(c, 0, sizeof *c);
     if (rc != KITH_OK) {
@@ -466,8 +473,7 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
         return eb_receipt_update(e, p, id, tell, at);
     }
     /* Control messages have no history row: ENOTFOUND is expected for them. */
-    if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
-        KITH_IGNORE(store_msg_set_tell(e->st, id, tell, at));
+    if (store_msg_set_delivered(e->st, id, tell, at) == KITH_OK) {
         engine_emit(e, ENGINE_EV_STATE, p->name, id);
     }
     return false;

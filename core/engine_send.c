@@ -558,8 +558,10 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         engine_txn_fini(&t);
         s = NULL;
         if (rc == KITH_OK) {
+            if (done == 0) {
+                engine_flush(e, c.id); /* older rows that are due go first, once */
+            }
             done += chunk;
-            engine_flush(e, c.id); /* older rows that are due go first */
             if (hop != NULL) {
                 engine_handover_send(e, c.id, hop);
             }

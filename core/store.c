@@ -125,16 +125,17 @@ static const char *const store_sql[S_COUNT] = {
     [S_TOLD_SET] = "UPDATE contact SET told = ?2 WHERE id = ?1",
     [S_TOLD_GET] = "SELECT told FROM contact WHERE id = ?1",
     /* A digest released together counts once (DOMAIN.md §3 rate limit). */
-    [S_MSG_VISIBLE] = "SELECT visible_at FROM msg WHERE outgoing = 0 AND visible_at >= ?2 AND "
-                      "(?1 = 0 OR contact_id = ?1) AND digest = 0 UNION ALL "
+    [S_MSG_VISIBLE] = "SELECT v FROM (SELECT visible_at AS v FROM msg WHERE outgoing = 0 AND "
+                      "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 0 UNION ALL "
                       "SELECT DISTINCT visible_at FROM msg WHERE outgoing = 0 AND "
                       "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 1 "
-                      "ORDER BY 1",
+                      "ORDER BY 1 DESC LIMIT ?3) ORDER BY 1",
     [S_MSG_HELD] = "SELECT " MSG_COLS " FROM msg WHERE outgoing = 0 AND state = 4 AND "
                    "(?1 = 0 OR contact_id = ?1) ORDER BY contact_id, lamport, sender_seq, msg_id",
     [S_MSG_NEXT_RELEASE] = "SELECT min(release_at) FROM msg WHERE outgoing = 0 AND state = 4",
     [S_MSG_RELEASE] = "UPDATE msg SET state = ?2, reason = ?3, release_at = ?4, visible_at = ?5, "
                       "digest = ?6 WHERE msg_id = ?1",
+    [S_MSG_DELIVERED] = "UPDATE msg SET state = 2, tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
     [S_MSG_TELL] = "UPDATE msg SET tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
     /* circles (store_circle.c, store_relay.c) */
     [S_CIRCLE_ADD] = "INSERT INTO circle(id, circle_id, name_idx, state, created_at, name, ops, "

@@ -219,10 +219,10 @@ KITH_NODISCARD int store_msg_log(struct store *st, int64_t contact_id, size_t li
 /* Counts of outgoing messages not yet delivered, and held incoming ones. */
 KITH_NODISCARD int store_msg_counts(struct store *st, size_t *queued, size_t *held);
 /* When incoming messages of one contact (contact_id > 0) or of everyone (0) became visible,
- * at or after since (unix seconds), oldest first; a digest released together counts once.
- * *out malloc'd (free()); NULL when n is 0. */
+ * at or after since (unix seconds): the newest `limit` of them (0: all), oldest first; a
+ * digest released together counts once. *out malloc'd (free()); NULL when n is 0. */
 KITH_NODISCARD int store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since,
-                                           int64_t **out, size_t *n);
+                                           size_t limit, int64_t **out, size_t *n);
 /* HELD incoming messages of one contact (> 0) or all (0), per contact in the sender's order.
  * Free with store_msgs_free. */
 KITH_NODISCARD int store_msg_held(struct store *st, int64_t contact_id, struct store_msg **out,
@@ -243,6 +243,10 @@ KITH_NODISCARD int store_msg_release(struct store *st, const uint8_t msg_id[16],
 /* Record a receipt's tell (a receipt_tell) and time on an outgoing message. */
 KITH_NODISCARD int store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell,
                                       int64_t tell_at);
+/* Acknowledged: state DELIVERED and what the receiver's boundaries did, in one write.
+ * KITH_OK, KITH_ENOTFOUND (no history row: a control message), KITH_EINVAL. */
+KITH_NODISCARD int store_msg_set_delivered(struct store *st, const uint8_t msg_id[16], int tell,
+                                           int64_t tell_at);
 void store_msg_free(struct store_msg *m); /* frees text */
 void store_msgs_free(struct store_msg *m, size_t n);
 

@@ -136,7 +136,7 @@ fuzz_read_everything(struct store *st)
         int64_t *times = NULL;
         fuzz_check(store_msg_held(st, 0, &held, &n));
         store_msgs_free(held, n);
-        fuzz_check(store_msg_visible_since(st, 0, 0, &times, &n));
+        fuzz_check(store_msg_visible_since(st, 0, 0, 0, &times, &n));
         free(times);
     }
     fuzz_read_circles(st);

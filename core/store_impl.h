@@ -114,6 +114,7 @@ enum store_stmt {
     S_MSG_NEXT_RELEASE,
     S_MSG_RELEASE,
     S_MSG_TELL,
+    S_MSG_DELIVERED,
     /* circles (store_circle.c, store_relay.c) */
     S_CIRCLE_ADD,
     S_CIRCLE_BY_NAME,

@@ -209,8 +209,8 @@ store_msg_counts(struct store *st, size_t *queued, size_t *held)
 }
 
 int
-store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since, int64_t **out,
-                        size_t *n)
+store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since, size_t limit,
+                        int64_t **out, size_t *n)
 {
     sqlite3_stmt *s = store_stmt(st, S_MSG_VISIBLE);
     int64_t *list = NULL;
@@ -221,6 +221,7 @@ store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since, int
     *n = 0;
     sqlite3_bind_int64(s, 1, contact_id > 0 ? contact_id : 0);
     sqlite3_bind_int64(s, 2, since > 0 ? since : 1); /* 0 means "not visible yet" */
+    sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ? (int64_t)limit : -1);
     while ((rc = store_step_row(s)) == KITH_OK) {
         if (count == cap) {
             cap = cap == 0 ? 32 : cap * 2;
@@ -302,6 +303,21 @@ store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell, int64_t
         return KITH_EINVAL;
     }
     s = store_stmt(st, S_MSG_TELL);
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, tell);
+    sqlite3_bind_int64(s, 3, tell_at);
+    return store_changed(st, store_exec_stmt(s));
+}
+
+int
+store_msg_set_delivered(struct store *st, const uint8_t msg_id[16], int tell, int64_t tell_at)
+{
+    sqlite3_stmt *s;
+
+    if (tell < 0 || tell > STORE_TELL_MAX || tell_at < 0) {
+        return KITH_EINVAL;
+    }
+    s = store_stmt(st, S_MSG_DELIVERED);
     sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, tell);
     sqlite3_bind_int64(s, 3, tell_at);

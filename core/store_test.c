@@ -658,7 +658,7 @@ msg_visible_since__lists_visible_times__digest_once_scope_one_or_all(void **stat
         add_msg(f->st, i <= 5 ? a : b, 1, i, i, false, STORE_MSG_HELD, "x");
     }
     add_msg(f->st, a, 2, 1, 7, true, STORE_MSG_DELIVERED, "mine");
-    assert_int_equal(store_msg_visible_since(f->st, a, 0, &times, &n), KITH_OK);
+    assert_int_equal(store_msg_visible_since(f->st, a, 0, 0, &times, &n), KITH_OK);
     assert_int_equal(n, 0); /* held ones are not visible */
     free(times);
     d.state = STORE_MSG_RECEIVED;
@@ -674,20 +674,26 @@ msg_visible_since__lists_visible_times__digest_once_scope_one_or_all(void **stat
     d.is_digest = false;
     d.visible_at = NOW + 40;
     assert_int_equal(store_msg_release(f->st, msg_id_of(id, 1, 6), &d), KITH_OK);
-    assert_int_equal(store_msg_visible_since(f->st, a, NOW, &times, &n), KITH_OK);
+    assert_int_equal(store_msg_visible_since(f->st, a, NOW, 0, &times, &n), KITH_OK);
     assert_int_equal(n, 3);
     assert_int_equal(times[0], NOW + 10);
     assert_int_equal(times[1], NOW + 30);
     assert_int_equal(times[2], NOW + 50);
     free(times);
-    assert_int_equal(store_msg_visible_since(f->st, a, NOW + 20, &times, &n), KITH_OK);
+    assert_int_equal(store_msg_visible_since(f->st, a, NOW + 20, 0, &times, &n), KITH_OK);
     assert_int_equal(n, 2);
     free(times);
-    assert_int_equal(store_msg_visible_since(f->st, 0, NOW, &times, &n), KITH_OK);
+    assert_int_equal(store_msg_visible_since(f->st, 0, NOW, 0, &times, &n), KITH_OK);
     assert_int_equal(n, 4);
     assert_int_equal(times[2], NOW + 40);
     free(times);
-    assert_int_equal(store_msg_visible_since(f->st, b, NOW + 41, &times, &n), KITH_OK);
+    /* A limit keeps the newest, still oldest first (a rate limit counts only those). */
+    assert_int_equal(store_msg_visible_since(f->st, 0, NOW, 2, &times, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(times[0], NOW + 40);
+    assert_int_equal(times[1], NOW + 50);
+    free(times);
+    assert_int_equal(store_msg_visible_since(f->st, b, NOW + 41, 0, &times, &n), KITH_OK);
     assert_int_equal(n, 0);
     free(times);
 }
