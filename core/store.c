@@ -284,6 +284,13 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     /* 5: the acknowledgement key of each waiting message (sealed), so that a FRAME_ACK
      * confirms it without a ratchet turn (proto/PROTOCOL.md §7.1). NULL in older rows. */
     "ALTER TABLE outbox ADD COLUMN ack BLOB;",
+    /* 6: fewer index pages per message. Pending (queued or sent) outgoing messages and
+     * visible incoming ones are indexed alone: a received message no longer writes a state
+     * index page, a sent one no longer writes a visibility page. */
+    "DROP INDEX msg_state;"
+    "CREATE INDEX msg_pending ON msg(outgoing) WHERE state IN (0, 1);"
+    "DROP INDEX msg_visible;"
+    "CREATE INDEX msg_visible_in ON msg(visible_at) WHERE outgoing = 0;",
 };
 
 /* ---- small helpers ---- */
