@@ -1332,6 +1332,330 @@ outbox_ack_key__sealed_under_its_row__fails_to_open_when_moved(void **state)
     assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ECORRUPT);
 }
 
+/* ---- migrations ---- */
+
+/* Column 0 of every row of a raw query, joined with ',' (NULL as "NULL"). */
+static void
+raw_rows(const char *path, const char *sql, char *out, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    size_t len = 0;
+    int rc;
+
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        int w = snprintf(out + len, cap - len, "%s%s", len > 0 ? "," : "",
+                         t != NULL ? (const char *)t : "NULL");
+        assert_true(w >= 0 && (size_t)w < cap - len);
+        len += (size_t)w;
+    }
+    assert_int_equal(rc, SQLITE_DONE);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+#define SQL_MSG_INDEXES                                                                            \
+    "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'msg' AND sql IS "         \
+    "NOT NULL ORDER BY name"
+#define SQL_OUTBOX_COLUMNS "SELECT name FROM pragma_table_info('outbox') ORDER BY cid"
+#define SQL_SCHEMA                                                                                 \
+    "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY name"
+
+/* Turn a closed current profile back into what schema 4 wrote: no outbox.ack, the msg_state
+ * and msg_visible indexes (IF EXISTS: whatever the current code wrote, the result is checked
+ * below). The raw connection is the only one, so its close folds the WAL into the file and
+ * removes it, as a clean close of a schema 4 kith would have left it; application_id and WAL
+ * mode stay in the header. */
+static void
+make_schema_4(const struct fx *f)
+{
+    char got[512];
+    char wal[160];
+
+    raw_exec(f->db, "BEGIN; ALTER TABLE outbox DROP COLUMN ack;"
+                    "DROP INDEX IF EXISTS msg_pending; DROP INDEX IF EXISTS msg_visible_in;"
+                    "CREATE INDEX IF NOT EXISTS msg_state ON msg(state, outgoing);"
+                    "CREATE INDEX IF NOT EXISTS msg_visible ON msg(outgoing, visible_at); COMMIT;"
+                    "PRAGMA user_version = 4;");
+    snprintf(wal, sizeof wal, "%s-wal", f->db);
+    assert_int_equal(access(wal, F_OK), -1);
+    raw_rows(f->db, "PRAGMA user_version", got, sizeof got);
+    assert_string_equal(got, "4");
+    raw_rows(f->db, "PRAGMA journal_mode", got, sizeof got);
+    assert_string_equal(got, "wal");
+    raw_rows(f->db, SQL_MSG_INDEXES, got, sizeof got);
+    assert_string_equal(got, "msg_delete,msg_log,msg_release,msg_state,msg_visible");
+    raw_rows(f->db, SQL_OUTBOX_COLUMNS, got, sizeof got);
+    assert_string_equal(got, "seq,msg_id,contact_id,attempts,next_at_ms,frame");
+}
+
+static void
+assert_msg_equal(const struct store_msg *a, const struct store_msg *b)
+{
+    assert_memory_equal(a->msg_id, b->msg_id, 16);
+    assert_int_equal(a->contact_id, b->contact_id);
+    assert_int_equal(a->outgoing, b->outgoing);
+    assert_int_equal(a->lamport, b->lamport);
+    assert_int_equal(a->sender_seq, b->sender_seq);
+    assert_int_equal(a->ts_ms, b->ts_ms);
+    assert_int_equal(a->state, b->state);
+    assert_int_equal(a->release_at, b->release_at);
+    assert_int_equal(a->flags, b->flags);
+    assert_int_equal(a->text_len, b->text_len);
+    assert_memory_equal(a->text, b->text, a->text_len + 1);
+    assert_int_equal(a->visible_at, b->visible_at);
+    assert_int_equal(a->reason, b->reason);
+    assert_int_equal(a->is_digest, b->is_digest);
+    assert_int_equal(a->tell, b->tell);
+    assert_int_equal(a->tell_at, b->tell_at);
+}
+
+/* Everything the migration must keep, as the store reads it back. */
+struct msg_view {
+    struct store_msg *log[2];
+    size_t n_log[2];
+    struct store_msg *held;
+    size_t n_held;
+    int64_t *visible;
+    size_t n_visible;
+    int64_t next_release;
+    size_t queued, held_count;
+    struct store_outbox *due;
+    size_t n_due;
+};
+
+static void
+msg_view_take(struct store *st, const int64_t cid[2], struct msg_view *v)
+{
+    memset(v, 0, sizeof *v);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(store_msg_log(st, cid[i], 0, 0, &v->log[i], &v->n_log[i]), KITH_OK);
+        for (size_t k = 0; k < v->n_log[i]; k++) {
+            struct store_msg one;
+            assert_int_equal(store_msg_get(st, v->log[i][k].msg_id, &one), KITH_OK);
+            assert_msg_equal(&one, &v->log[i][k]);
+            store_msg_free(&one);
+        }
+    }
+    assert_int_equal(store_msg_held(st, 0, &v->held, &v->n_held), KITH_OK);
+    assert_int_equal(store_msg_visible_since(st, 0, 0, 0, &v->visible, &v->n_visible), KITH_OK);
+    assert_int_equal(store_msg_next_release(st, &v->next_release), KITH_OK);
+    assert_int_equal(store_msg_counts(st, &v->queued, &v->held_count), KITH_OK);
+    assert_int_equal(store_outbox_due(st, 0, INT64_MAX, 100, &v->due, &v->n_due), KITH_OK);
+}
+
+static void
+msg_view_assert_same(const struct msg_view *a, const struct msg_view *b)
+{
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(a->n_log[i], b->n_log[i]);
+        for (size_t k = 0; k < a->n_log[i]; k++) {
+            assert_msg_equal(&a->log[i][k], &b->log[i][k]);
+        }
+    }
+    assert_int_equal(a->n_held, b->n_held);
+    for (size_t k = 0; k < a->n_held; k++) {
+        assert_msg_equal(&a->held[k], &b->held[k]);
+    }
+    assert_int_equal(a->n_visible, b->n_visible);
+    assert_memory_equal(a->visible, b->visible, a->n_visible * sizeof *a->visible);
+    assert_int_equal(a->next_release, b->next_release);
+    assert_int_equal(a->queued, b->queued);
+    assert_int_equal(a->held_count, b->held_count);
+    assert_int_equal(a->n_due, b->n_due);
+    for (size_t k = 0; k < a->n_due; k++) {
+        assert_memory_equal(a->due[k].msg_id, b->due[k].msg_id, 16);
+        assert_int_equal(a->due[k].contact_id, b->due[k].contact_id);
+        assert_int_equal(a->due[k].attempts, b->due[k].attempts);
+        assert_int_equal(a->due[k].next_at_ms, b->due[k].next_at_ms);
+        assert_int_equal(a->due[k].frame_len, b->due[k].frame_len);
+        assert_memory_equal(a->due[k].frame, b->due[k].frame, a->due[k].frame_len);
+    }
+}
+
+static void
+msg_view_free(struct msg_view *v)
+{
+    for (size_t i = 0; i < 2; i++) {
+        store_msgs_free(v->log[i], v->n_log[i]);
+    }
+    store_msgs_free(v->held, v->n_held);
+    free(v->visible);
+    store_outbox_free(v->due, v->n_due);
+    memset(v, 0, sizeof *v);
+}
+
+/* Messages in every state the changed indexes cover, and two outbox rows. */
+static void
+fill_for_migration(struct fx *f, int64_t cid[2], uint8_t frame[200])
+{
+    struct store_disposition d = { 0 };
+    uint8_t id[16];
+
+    cid[0] = add_contact(f->st, "Uma", 1);
+    cid[1] = add_contact(f->st, "Vic", 2);
+    add_msg(f->st, cid[0], 1, 1, 1, true, STORE_MSG_QUEUED, "queued, in the outbox");
+    add_msg(f->st, cid[0], 1, 2, 2, true, STORE_MSG_SENT, "sent, in the outbox");
+    add_msg(f->st, cid[0], 1, 3, 3, true, STORE_MSG_DELIVERED, "delivered");
+    assert_int_equal(store_msg_set_tell(f->st, msg_id_of(id, 1, 3), 2, NOW + 60), KITH_OK);
+    add_msg(f->st, cid[0], 2, 1, 4, false, STORE_MSG_RECEIVED, "shown");
+    add_msg(f->st, cid[0], 2, 2, 5, false, STORE_MSG_RECEIVED, "held for later");
+    add_msg(f->st, cid[0], 2, 3, 6, false, STORE_MSG_RECEIVED, "held in a digest");
+    add_msg(f->st, cid[0], 2, 4, 7, false, STORE_MSG_FOLDED, "folded");
+    add_msg(f->st, cid[1], 3, 1, 8, true, STORE_MSG_QUEUED, "queued to Vic");
+    add_msg(f->st, cid[1], 4, 1, 9, false, STORE_MSG_RECEIVED, "from Vic");
+    d.state = STORE_MSG_RECEIVED;
+    d.visible_at = NOW + 10;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 2, 1), &d), KITH_OK);
+    d.visible_at = NOW + 20;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 4, 1), &d), KITH_OK);
+    d.state = STORE_MSG_HELD;
+    d.visible_at = 0;
+    d.reason = 3;
+    d.release_at = NOW + 300;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 2, 2), &d), KITH_OK);
+    d.release_at = NOW + 200;
+    d.is_digest = true;
+    assert_int_equal(store_msg_release(f->st, msg_id_of(id, 2, 3), &d), KITH_OK);
+    for (size_t i = 0; i < 200; i++) {
+        frame[i] = (uint8_t)(i * 7 + 1);
+    }
+    assert_int_equal(store_outbox_add(f->st, msg_id_of(id, 1, 1), cid[0], frame, 200, 1000),
+                     KITH_OK);
+    assert_int_equal(store_outbox_add(f->st, msg_id_of(id, 1, 2), cid[0], frame, 150, 2000),
+                     KITH_OK);
+    assert_int_equal(store_outbox_reschedule(f->st, id, 2, 2500), KITH_OK);
+    assert_int_equal(store_outbox_add(f->st, msg_id_of(id, 3, 1), cid[1], frame + 3, 40, 500),
+                     KITH_OK);
+}
+
+static void
+migration__takes_a_version_4_file_to_6__keeping_messages_and_outbox(void **state)
+{
+    struct fx *f = *state;
+    struct msg_view before, after;
+    struct store *fresh = NULL;
+    uint8_t frame[200], id[16], key[32], got[32];
+    uint8_t new_id[16] = { 0x77 };
+    char *migrated = malloc(65536), *made = malloc(65536);
+    char path[160];
+    int64_t cid[2];
+
+    assert_non_null(migrated);
+    assert_non_null(made);
+    fx_create(f);
+    fill_for_migration(f, cid, frame);
+    msg_view_take(f->st, cid, &before);
+    /* what the fixture wrote, so "the same after" means something */
+    assert_int_equal(before.n_log[0], 7);
+    assert_int_equal(before.n_log[1], 2);
+    assert_int_equal(before.queued, 3);
+    assert_int_equal(before.held_count, 2);
+    assert_int_equal(before.n_held, 2);
+    assert_int_equal(before.n_visible, 2);
+    assert_int_equal(before.next_release, NOW + 200);
+    assert_int_equal(before.n_due, 3);
+    store_close(f->st);
+    f->st = NULL;
+    make_schema_4(f);
+
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    msg_view_take(f->st, cid, &after);
+    msg_view_assert_same(&before, &after);
+    assert_memory_equal(after.due[0].msg_id, msg_id_of(id, 1, 1), 16); /* insertion order */
+    assert_int_equal(after.due[0].frame_len, 200);
+    assert_memory_equal(after.due[0].frame, frame, 200);
+    assert_int_equal(after.due[1].attempts, 2);
+    assert_memory_equal(after.due[2].msg_id, msg_id_of(id, 3, 1), 16);
+    /* rows from before the ack column carry no key */
+    for (size_t k = 0; k < after.n_due; k++) {
+        assert_int_equal(store_outbox_ack_key(f->st, after.due[k].msg_id, got), KITH_ENOTFOUND);
+    }
+    msg_view_free(&before);
+    msg_view_free(&after);
+    /* a new row keeps its key */
+    for (size_t i = 0; i < sizeof key; i++) {
+        key[i] = (uint8_t)(0xc0 ^ i);
+    }
+    assert_int_equal(store_outbox_add_at(f->st, new_id, cid[1], frame, 64, 1, 3000, key), KITH_OK);
+    memset(got, 0, sizeof got);
+    assert_int_equal(store_outbox_ack_key(f->st, new_id, got), KITH_OK);
+    assert_memory_equal(got, key, 32);
+    /* the pending count (msg_pending) follows later writes */
+    assert_int_equal(store_msg_set_state(f->st, msg_id_of(id, 1, 1), STORE_MSG_SENT), KITH_OK);
+    assert_int_equal(store_msg_set_state(f->st, msg_id_of(id, 1, 2), STORE_MSG_DELIVERED), KITH_OK);
+    fx_reopen(f); /* version 6 now: opens without migrating */
+    memset(got, 0, sizeof got);
+    assert_int_equal(store_outbox_ack_key(f->st, new_id, got), KITH_OK);
+    assert_memory_equal(got, key, 32);
+    {
+        size_t queued = 0, held = 0;
+        assert_int_equal(store_msg_counts(f->st, &queued, &held), KITH_OK);
+        assert_int_equal(queued, 2);
+        assert_int_equal(held, 2);
+    }
+    store_close(f->st);
+    f->st = NULL;
+
+    raw_rows(f->db, "PRAGMA user_version", migrated, 65536);
+    assert_string_equal(migrated, "6");
+    raw_rows(f->db, SQL_MSG_INDEXES, migrated, 65536);
+    assert_string_equal(migrated, "msg_delete,msg_log,msg_pending,msg_release,msg_visible_in");
+    raw_rows(f->db, SQL_OUTBOX_COLUMNS, migrated, 65536);
+    assert_string_equal(migrated, "seq,msg_id,contact_id,attempts,next_at_ms,frame,ack");
+    /* and the whole schema is the one a new profile gets */
+    snprintf(path, sizeof path, "%s/fresh.db", f->dir);
+    assert_int_equal(store_create(path, PASS, strlen(PASS), &STORE_KDF_MIN, &fresh), KITH_OK);
+    store_close(fresh);
+    raw_rows(f->db, SQL_SCHEMA, migrated, 65536);
+    raw_rows(path, SQL_SCHEMA, made, 65536);
+    assert_string_equal(migrated, made);
+    free(migrated);
+    free(made);
+}
+
+static void
+migration__leaves_a_version_4_file_unchanged__when_it_cannot_complete(void **state)
+{
+    struct fx *f = *state;
+    struct snapshot before;
+    uint8_t frame[200];
+    char got[512];
+    int64_t cid[2];
+
+    fx_create(f);
+    fill_for_migration(f, cid, frame);
+    store_close(f->st);
+    f->st = NULL;
+    make_schema_4(f);
+
+    /* every migration statement runs, but a statement of the new code will not prepare
+     * (a column it reads is missing): nothing is committed */
+    raw_exec(f->db, "ALTER TABLE msg DROP COLUMN tell_at;");
+    snapshot_take(f, &before);
+    assert_false(before.has_wal);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ECORRUPT);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+
+    /* a migration statement itself fails (the column it adds is there): the same */
+    raw_exec(f->db, "ALTER TABLE msg ADD COLUMN tell_at INTEGER NOT NULL DEFAULT 0;"
+                    "ALTER TABLE outbox ADD COLUMN ack BLOB;");
+    snapshot_take(f, &before);
+    assert_int_not_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    assert_null(f->st);
+    snapshot_assert_same(f, &before);
+
+    raw_rows(f->db, "PRAGMA user_version", got, sizeof got);
+    assert_string_equal(got, "4");
+    raw_rows(f->db, SQL_MSG_INDEXES, got, sizeof got);
+    assert_string_equal(got, "msg_delete,msg_log,msg_release,msg_state,msg_visible");
+}
+
 static void
 canary__plaintext_never_reaches_the_files(void **state)
 {
@@ -1407,6 +1731,8 @@ main(void)
         T(canary__plaintext_never_reaches_the_files),
         T(outbox_ack_key__round_trips_sealed__until_the_row_is_removed),
         T(outbox_ack_key__sealed_under_its_row__fails_to_open_when_moved),
+        T(migration__takes_a_version_4_file_to_6__keeping_messages_and_outbox),
+        T(migration__leaves_a_version_4_file_unchanged__when_it_cannot_complete),
 #undef T
     };
 
