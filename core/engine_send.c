@@ -316,10 +316,15 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
         goto out;
     }
     memset(&f, 0, sizeof f);
-    randombytes_buf(msg_id, 16);
+    f.expires_at = (uint32_t)(now / 1000 + KITH_FRAME_EXPIRY);
+    /* The id starts with the frame's expiry second (already in clear in the header), then
+     * 12 random bytes: ids sealed together sit together in every index that holds them. */
+    for (int byte = 0; byte < 4; byte++) {
+        msg_id[byte] = (uint8_t)(f.expires_at >> (24 - 8 * byte));
+    }
+    randombytes_buf(msg_id + 4, 12);
     memcpy(f.msg_id, msg_id, 16);
     memcpy(f.route, c->member_id, 16);
-    f.expires_at = (uint32_t)(now / 1000 + KITH_FRAME_EXPIRY);
     f.type = session_get_state(s) == SESSION_AWAIT_REPLY ? FRAME_SESSION_INIT : FRAME_SESSION_MSG;
     if (c->state == STORE_CONTACT_PENDING && env->type == ENVELOPE_CONTACT_CARD) {
         f.type = FRAME_INVITE_ACCEPT;
