@@ -294,15 +294,17 @@ store_msg_release(struct store *st, const uint8_t msg_id[16], const struct store
     return store_changed(st, store_exec_stmt(s));
 }
 
-int
-store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell, int64_t tell_at)
+/* What the receiver's boundaries did, written with S_MSG_TELL or S_MSG_DELIVERED. */
+static int
+store_msg_tell_write(struct store *st, enum store_stmt stmt, const uint8_t msg_id[16], int tell,
+                     int64_t tell_at)
 {
     sqlite3_stmt *s;
 
     if (tell < 0 || tell > STORE_TELL_MAX || tell_at < 0) {
         return KITH_EINVAL;
     }
-    s = store_stmt(st, S_MSG_TELL);
+    s = store_stmt(st, stmt);
     sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, tell);
     sqlite3_bind_int64(s, 3, tell_at);
@@ -310,18 +312,15 @@ store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell, int64_t
 }
 
 int
+store_msg_set_tell(struct store *st, const uint8_t msg_id[16], int tell, int64_t tell_at)
+{
+    return store_msg_tell_write(st, S_MSG_TELL, msg_id, tell, tell_at);
+}
+
+int
 store_msg_set_delivered(struct store *st, const uint8_t msg_id[16], int tell, int64_t tell_at)
 {
-    sqlite3_stmt *s;
-
-    if (tell < 0 || tell > STORE_TELL_MAX || tell_at < 0) {
-        return KITH_EINVAL;
-    }
-    s = store_stmt(st, S_MSG_DELIVERED);
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, tell);
-    sqlite3_bind_int64(s, 3, tell_at);
-    return store_changed(st, store_exec_stmt(s));
+    return store_msg_tell_write(st, S_MSG_DELIVERED, msg_id, tell, tell_at);
 }
 
 void
