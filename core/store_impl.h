@@ -171,6 +171,10 @@ struct store {
     struct store_keys *keys; /* sodium_malloc'd */
     sqlite3_stmt *stmt[S_COUNT];
     sqlite3_stmt *lazy[S_LAZY_COUNT];
+    /* No outbox row is due before this instant (ms): set from a committed min(next_at_ms),
+     * only ever lowered by writes, so store_outbox_due can answer "none" without a query.
+     * 0: unknown. */
+    int64_t outbox_due_hint;
 };
 
 /* ---- helpers defined in store.c ---- */

@@ -445,6 +445,15 @@ store_set_last_sent(struct store *st, int64_t contact_id, uint64_t seq, const ui
 
 /* ---- outbox ---- */
 
+/* A row may now be due at next_at_ms: the hint never stays above a row's time. */
+static void
+store_outbox_hint_lower(struct store *st, int64_t next_at_ms)
+{
+    if (next_at_ms < st->outbox_due_hint) {
+        st->outbox_due_hint = next_at_ms;
+    }
+}
+
 int
 store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
                  const uint8_t *frame, size_t frame_len, int64_t next_at_ms)
@@ -484,6 +493,9 @@ store_outbox_add_at(struct store *st, const uint8_t msg_id[16], int64_t contact_
         sqlite3_bind_null(s, 6);
     }
     rc = store_exec_stmt(s);
+    if (rc == KITH_OK) {
+        store_outbox_hint_lower(st, next_at_ms);
+    }
     free(sealed);
     free(ack);
     return rc;
@@ -562,8 +574,8 @@ store_outbox_due(struct store *st, int64_t contact_id, int64_t now_ms, size_t ma
 
     *out = NULL;
     *n = 0;
-    if (max == 0) {
-        return KITH_OK;
+    if (max == 0 || now_ms < st->outbox_due_hint) {
+        return KITH_OK; /* nothing can be due yet */
     }
     if (contact_id > 0) {
         sqlite3_bind_int64(s, 1, contact_id);
@@ -600,6 +612,7 @@ store_outbox_reschedule(struct store *st, const uint8_t msg_id[16], uint32_t att
     sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, attempts);
     sqlite3_bind_int64(s, 3, next_at_ms);
+    store_outbox_hint_lower(st, next_at_ms);
     return store_changed(st, store_exec_stmt(s));
 }
 
@@ -609,6 +622,7 @@ store_outbox_wake(struct store *st, int64_t contact_id)
     sqlite3_stmt *s = store_stmt(st, S_OB_WAKE);
 
     sqlite3_bind_int64(s, 1, contact_id);
+    st->outbox_due_hint = 0;
     return store_exec_stmt(s);
 }
 
@@ -638,6 +652,10 @@ store_outbox_next_at(struct store *st, int64_t *next_at_ms)
     store_done(s);
     if (rc == KITH_OK) {
         *next_at_ms = v;
+    }
+    /* Outside a transaction the answer is committed: nothing is due before it. */
+    if (sqlite3_get_autocommit(st->db)) {
+        st->outbox_due_hint = rc == KITH_OK ? v : rc == KITH_ENOTFOUND ? INT64_MAX : 0;
     }
     return rc;
 }

@@ -1099,6 +1099,100 @@ outbox__due_reschedule_wake_remove_and_next_at(void **state)
     assert_int_equal(store_outbox_next_at(f->st, &next), KITH_ENOTFOUND);
 }
 
+/* store_outbox_due answers "none" without a query while nothing can be due (a hint taken
+ * from the committed minimum, lowered by every write): against a model of the rows, through
+ * random adds, reschedules, removals, wakes and rolled-back transactions, it never misses a
+ * due row. */
+static void
+outbox_due__never_misses_a_due_row__through_writes_and_rollbacks(void **state)
+{
+    struct fx *f = *state;
+    enum { ROWS = 4 };
+    int64_t model[ROWS], saved[ROWS]; /* next_at_ms; -1: no row */
+    bool in_txn = false;
+    uint32_t seed = 12345;
+    uint8_t frame[40] = { 7 };
+    int64_t c;
+
+    fx_create(f);
+    c = add_contact(f->st, "Ivy", 1);
+    for (int i = 0; i < ROWS; i++) {
+        model[i] = -1;
+    }
+    for (int op = 0; op < 4000; op++) {
+        uint8_t id[16] = { 0 };
+        int i;
+        int64_t t;
+
+        seed = seed * 1103515245u + 12345u;
+        i = (int)((seed >> 8) % ROWS);
+        t = (int64_t)((seed >> 16) % 1000);
+        id[0] = (uint8_t)(i + 1);
+        switch ((seed >> 4) % 8) {
+        case 0:
+        case 1:
+            if (model[i] < 0) {
+                assert_int_equal(store_outbox_add(f->st, id, c, frame, sizeof frame, t), KITH_OK);
+                model[i] = t;
+            }
+            break;
+        case 2:
+            if (model[i] >= 0) {
+                assert_int_equal(store_outbox_reschedule(f->st, id, 1, t), KITH_OK);
+                model[i] = t;
+            }
+            break;
+        case 3:
+            if (model[i] >= 0) {
+                assert_int_equal(store_outbox_remove(f->st, id), KITH_OK);
+                model[i] = -1;
+            }
+            break;
+        case 4:
+            if ((seed >> 12) % 4 == 0) {
+                assert_int_equal(store_outbox_wake(f->st, c), KITH_OK);
+                for (int k = 0; k < ROWS; k++) {
+                    model[k] = model[k] > 0 ? 0 : model[k];
+                }
+            }
+            break;
+        case 5: {
+            int64_t next = 0;
+            KITH_IGNORE(store_outbox_next_at(f->st, &next)); /* may set the hint */
+            break;
+        }
+        case 6:
+            if (!in_txn) {
+                assert_int_equal(store_begin(f->st), KITH_OK);
+                memcpy(saved, model, sizeof model);
+                in_txn = true;
+            } else if ((seed >> 20) % 2 == 0) {
+                store_rollback(f->st);
+                memcpy(model, saved, sizeof model);
+                in_txn = false;
+            } else {
+                assert_int_equal(store_commit(f->st), KITH_OK);
+                in_txn = false;
+            }
+            break;
+        default: {
+            struct store_outbox *rows = NULL;
+            size_t n = 0, want = 0;
+            for (int k = 0; k < ROWS; k++) {
+                want += model[k] >= 0 && model[k] <= t;
+            }
+            assert_int_equal(store_outbox_due(f->st, 0, t, ROWS, &rows, &n), KITH_OK);
+            assert_int_equal(n, want);
+            store_outbox_free(rows, n);
+            break;
+        }
+        }
+    }
+    if (in_txn) {
+        store_rollback(f->st);
+    }
+}
+
 static void
 transactions__roll_back_and_refuse_nesting(void **state)
 {
@@ -1725,6 +1819,7 @@ main(void)
         T(msg_log__orders__equal_lamports_by_direction_then_seq),
         T(counters__tick_lamport_and_track_the_last_sent),
         T(outbox__due_reschedule_wake_remove_and_next_at),
+        T(outbox_due__never_misses_a_due_row__through_writes_and_rollbacks),
         T(transactions__roll_back_and_refuse_nesting),
         T(sealed__values_swapped_between_rows_or_columns_fail_to_open),
         T(damaged_rows__are_reported_as_corrupt),
