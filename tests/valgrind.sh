@@ -16,9 +16,9 @@ exec valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definit
 WRAP
 chmod +x "$logs/kith"
 bash "$here/tui/exchange.sh" "$logs/kith"
-KITH_TEST_N=20 bash "$here/integration/exchange.sh" "$logs/kith"
+KITH_TEST_N=10 bash "$here/integration/exchange.sh" "$logs/kith"
 # Circles: introductions, sender keys, circle frames, anti-entropy and 1:1 relaying.
-KITH_TEST_N=5 bash "$here/integration/circle_relay.sh" "$logs/kith"
+KITH_TEST_N=3 bash "$here/integration/circle_relay.sh" "$logs/kith"
 bad=0
 for f in "$logs"/vg.*; do
     if [ -s "$f" ]; then echo "== $f"; cat "$f"; bad=1; fi
