@@ -12,8 +12,7 @@
 #  5. C leaves: C's state becomes left, A and B see 2 members.
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; . "$HERE/circle_lib.sh"
-N=${KITH_TEST_N:-50}
-[ "$N" -gt 50 ] && N=50 # KITH_TEST_N lowers the count (sanitizer runs), never raises it
+N=$(test_n 50)
 ALL="A B C D"
 
 for p in $ALL; do init "$p"; done

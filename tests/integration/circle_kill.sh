@@ -10,7 +10,7 @@
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; . "$HERE/circle_lib.sh"
 SEED=${KITH_SEED:-$(( $(date +%s) % 100000 ))}
-M=${KITH_TEST_N:-500}
+M=$(test_n 500)
 SPAN=${KITH_KILL_SPAN:-40}
 MEMBERS="M1 M2 M3 M4 M5 M6 M7 M8"
 note "KITH_SEED=$SEED, $M messages over ${SPAN}s, 8 members"
@@ -31,7 +31,7 @@ note "circle of 8 formed after ${SECONDS}s"
         p=M$(( 1 + RANDOM % 8 ))
         ahead=$(( (t0 + i * SPAN * 1000000000 / M - $(date +%s%N)) / 1000000 ))
         [ "$ahead" -le 0 ] || sleep "$(( ahead / 1000 )).$(printf %03d $(( ahead % 1000 )))"
-        flock -w 60 "$T/lock.$p" timeout 20 "$KITH" --home "$T/$p" --passphrase-file "$T/pass" \
+        flock -w 60 "$T/lock.$p" timeout 20 $CLI_ENV "$KITH" --home "$T/$p" --passphrase-file "$T/pass" \
             send '#c' "k$i-$p" > "$T/send.out" 2>>"$T/send.err" \
             || { echo "FAIL: $p could not send k$i-$p: $(tail -1 "$T/send.err")" >&2; exit 1; }
         grep -Eq '^[0-9a-f]{32}$' "$T/send.out" || { echo "FAIL: send printed no id" >&2; exit 1; }

@@ -99,7 +99,7 @@ snap() {
 # to 30 s (an engine restarting meanwhile), each try cut off after 10 s.
 csend() {
     local out end=$(( $(date +%s) + 30 ))
-    until out=$(timeout 10 "$KITH" --home "$T/$1" --passphrase-file "$T/pass" send "#$2" "$3" \
+    until out=$(timeout 10 $CLI_ENV "$KITH" --home "$T/$1" --passphrase-file "$T/pass" send "#$2" "$3" \
             2>>"$T/send.err"); do
         [ "$(date +%s)" -lt "$end" ] || fail "$1 could not send '$3' to #$2 for 30 s"
         sleep 0.1

@@ -9,7 +9,7 @@ KITH=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 . "$HERE/circle_lib.sh"
-N=${KITH_TEST_N:-20}
+N=$(test_n 20)
 [ "$N" -gt 20 ] && N=20
 
 init bo

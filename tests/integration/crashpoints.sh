@@ -46,7 +46,7 @@ sweep() {
         # passes the per-batch points (recv.*) on its own. A control request to an
         # engine that dies mid-request does not return (the CLI waits out its 30 s
         # timeout), so it is abandoned once the engine is gone, and tried again.
-        ( exec "$KITH" --home "$T/A" --passphrase-file "$T/pass" send B "$text" \
+        ( exec $CLI_ENV "$KITH" --home "$T/A" --passphrase-file "$T/pass" send B "$text" \
               >/dev/null 2>&1 ) & c=$!
         end=$(( $(date +%s) + 30 ))
         eval "pid=\${PID_$side}"

@@ -3,7 +3,7 @@
 # (default 1000) through the command line; none lost, none doubled, all
 # acknowledged, each side's order kept.
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
-N=${KITH_TEST_N:-1000}
+N=$(test_n 1000)
 
 init A; init B; start A; start B; connect A B
 note "connected; sending $N messages each way"

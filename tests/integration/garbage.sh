@@ -4,7 +4,7 @@
 # a ZMTP 3 greeting so it gets past the signature check). B keeps running, a
 # real contact still reaches it within 10 s, and `kith status` still answers.
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
-STREAMS=${KITH_TEST_N:-200}
+STREAMS=$(test_n 200)
 
 init A; init B; start A; start B; connect A B
 port=$(k B id --json | sed -n 's/.*"endpoints":\["tcp:\/\/127\.0\.0\.1:\([0-9]*\)".*/\1/p')

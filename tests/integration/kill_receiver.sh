@@ -2,7 +2,7 @@
 # The receiver is killed with SIGKILL twice while messages stream in, and
 # restarted: every message still arrives exactly once, in order.
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
-N=${KITH_TEST_N:-1000}
+N=$(test_n 1000)
 
 init A; init B; start A; start B; connect A B
 ( for i in $(seq 1 "$N"); do k A send B "a$i" >/dev/null || exit 1; done ) & SA=$!

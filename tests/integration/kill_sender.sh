@@ -4,7 +4,7 @@
 # sender committed arrives exactly once; a send interrupted by the kill is
 # simply tried again (the oracle compares what the sender's log holds).
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
-N=${KITH_TEST_N:-1000}
+N=$(test_n 1000)
 
 init A; init B; start A; start B; connect A B
 ( for i in $(seq 1 "$N"); do

@@ -5,7 +5,7 @@
 # connection B opened, so A's messages and acknowledgements travel over it.
 # (B's engine binds an ephemeral loopback port that it never publishes.)
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
-N=${KITH_TEST_N:-50}
+N=$(test_n 50)
 
 init A
 k B init --name B --listen none >/dev/null

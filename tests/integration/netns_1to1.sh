@@ -6,7 +6,7 @@
 # builds on, checked with 1:1 chat. Skips (77) when namespaces cannot be made.
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"; . "$HERE/circle_lib.sh"; . "$HERE/netns_lib.sh"
-N=${KITH_TEST_N:-20}
+N=$(test_n 20)
 
 ns_add a; ns_add b
 ns_link a b

@@ -14,7 +14,7 @@ KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd)
 command -v microsocks >/dev/null 2>&1 || { echo "microsocks not installed: skipping"; exit 77; }
 command -v ss >/dev/null 2>&1 || { echo "ss (iproute2) not installed: skipping"; exit 77; }
 . "$HERE/lib.sh"
-N=${KITH_TEST_N:-20}
+N=$(test_n 20)
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
