@@ -20,6 +20,7 @@
 #include "core/cli.h"
 #include "core/engine.h"
 #include "core/err.h"
+#include "core/kcrypt.h"
 #include "core/practice.h"
 #include "demo.h"
 #include "tui/tui.h"
@@ -945,7 +946,7 @@ main(int argc, char **argv)
     int i;
 
     harden_process();
-    if (sodium_init() < 0) {
+    if (kcrypt_rng_install() != KITH_OK || sodium_init() < 0) {
         fputs("kith: the cryptography library could not start\n", stderr);
         return 1;
     }

@@ -55,4 +55,10 @@ void kcrypt_secret_grow(void **block, size_t *cap, size_t used, size_t new_cap, 
  * mk = HMAC(ck, 0x01), ck' = HMAC(ck, 0x02); ck is replaced. */
 void kcrypt_chain_step(uint8_t ck[32], uint8_t mk[32]);
 
+/* Before sodium_init: libsodium's random bytes come from the kernel 4 KiB at a time
+ * (core/kcrypt_rng.c), not one system call per value. KITH_OK or KITH_ESYS. */
+KITH_NODISCARD int kcrypt_rng_install(void);
+/* Bytes the pool holds unused (tests: a fork leaves the child none). */
+size_t kcrypt_rng_pooled(void);
+
 #endif

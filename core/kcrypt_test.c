@@ -1,12 +1,15 @@
 /*
  * kcrypt tests: RFC 5869 (HKDF-SHA-256), RFC 4231 (HMAC-SHA-256), RFC 7748
- * (X25519) vectors, small-order rejection and AEAD tamper checks.
+ * (X25519) vectors, small-order rejection and AEAD tamper checks; the random-byte pool.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <sodium.h>
@@ -301,6 +304,72 @@ hex__writes__lower_case_and_nul(void **state)
     assert_string_equal(out, "");
 }
 
+/* ---- the random-byte pool (core/kcrypt_rng.c), installed in main ---- */
+
+static int
+cmp16(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
+
+static void
+rng__hands_out__distinct_values_across_refills(void **state)
+{
+    enum { N = 3000 };
+    uint8_t(*v)[16] = calloc(N, 16);
+    size_t before;
+
+    (void)state;
+    assert_non_null(v);
+    assert_string_equal(randombytes_implementation_name(), "kith-getrandom-pool");
+    randombytes_buf(v[0], 16);
+    before = kcrypt_rng_pooled();
+    randombytes_buf(v[1], 16);
+    assert_true(kcrypt_rng_pooled() == before - 16 || kcrypt_rng_pooled() == 4096 - 16);
+    for (int i = 2; i < N; i++) { /* 48,000 bytes: the pool refills a dozen times */
+        randombytes_buf(v[i], 16);
+    }
+    qsort(v, N, 16, cmp16);
+    for (int i = 1; i < N; i++) {
+        assert_true(memcmp(v[i - 1], v[i], 16) != 0);
+    }
+    before = kcrypt_rng_pooled();
+    randombytes_buf(v[0], 4096); /* bulk: straight from the kernel, the pool untouched */
+    assert_int_equal(kcrypt_rng_pooled(), before);
+    assert_true(randombytes_uniform(10) < 10);
+    free(v);
+}
+
+static void
+rng__forked_child__starts_empty_and_never_repeats_the_parent(void **state)
+{
+    uint8_t mine[16], theirs[16];
+    int fds[2];
+    int status = 0;
+    pid_t kid;
+
+    (void)state;
+    randombytes_buf(mine, 16);
+    assert_true(kcrypt_rng_pooled() > 16); /* the parent holds unused bytes */
+    assert_int_equal(pipe(fds), 0);
+    kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        uint8_t v[16];
+        int ok = kcrypt_rng_pooled() == 0;
+        randombytes_buf(v, 16);
+        ok = ok && write(fds[1], v, 16) == 16;
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(read(fds[0], theirs, 16), 16);
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    randombytes_buf(mine, 16); /* the parent's next value, from its own pool */
+    assert_true(memcmp(mine, theirs, 16) != 0);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -317,9 +386,11 @@ main(void)
         cmocka_unit_test(open__rejects__every_tampered_byte_and_zeroes_output),
         cmocka_unit_test(hash__separates__labels_and_lengths),
         cmocka_unit_test(hex__writes__lower_case_and_nul),
+        cmocka_unit_test(rng__hands_out__distinct_values_across_refills),
+        cmocka_unit_test(rng__forked_child__starts_empty_and_never_repeats_the_parent),
     };
 
-    if (sodium_init() < 0) {
+    if (kcrypt_rng_install() != KITH_OK || sodium_init() < 0) {
         return 1;
     }
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@
 #include <zmq.h>
 
 #include "core/engine.h"
+#include "core/kcrypt.h"
 
 static double
 now_us(void)
@@ -237,7 +238,8 @@ main(int argc, char **argv)
     double cpu0;
     struct probe probe = { 0 };
 
-    if (sodium_init() < 0 || mkdtemp(dir) == NULL) {
+    /* As the kith binary does (main.c). */
+    if (kcrypt_rng_install() != KITH_OK || sodium_init() < 0 || mkdtemp(dir) == NULL) {
         die("setup");
     }
     rtt = bench_curve_rtt(2000);
