@@ -55,6 +55,9 @@ struct recv_batch {
     size_t ndones;
     bool relayed; /* the frame being handled came inside a RELAY */
     uint8_t hop[16];
+    /* The highest Lamport time of the texts taken so far: the clock moves past it once, before
+     * COMMIT, or before any other envelope (which may seal an answer) is applied. */
+    uint64_t lamport_seen;
     /* The acknowledgement key of the session message being handled (cur_id). */
     uint8_t cur_id[16];
     uint8_t cur_key[32];
@@ -281,6 +284,19 @@ recv_acked(struct engine *e, struct engine_peer *p, const struct envelope *env)
     }
 }
 
+/* Move our Lamport clock past seen and every text taken so far in this batch: one write. */
+static int
+recv_clock_settle(struct engine *e, struct recv_batch *b, uint64_t seen)
+{
+    uint64_t tick = 0;
+
+    if (b->lamport_seen > seen) {
+        seen = b->lamport_seen;
+    }
+    b->lamport_seen = 0;
+    return seen == 0 ? KITH_OK : store_lamport_tick(e->st, seen, &tick);
+}
+
 static int
 recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p,
                    const struct transport_origin *o, const struct frame *f)
@@ -331,8 +347,7 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     }
     if (env.type != ENVELOPE_TEXT) {
         /* Every envelope is a causal hint: a newcomer's clock moves past what the circle saw. */
-        uint64_t tick = 0;
-        rc = store_lamport_tick(e->st, env.lamport, &tick);
+        rc = recv_clock_settle(e, b, env.lamport);
         if (rc != KITH_OK) {
             goto out;
         }
@@ -395,8 +410,11 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
     case ENVELOPE_TEXT: {
         struct store_msg m;
         struct boundary_verdict verdict;
-        uint64_t lamport = 0;
         memset(&m, 0, sizeof m);
+        if (env.lamport >= STORE_LAMPORT_MAX) {
+            rc = KITH_EINVAL; /* nobody honest gets near 2^63 */
+            goto out;
+        }
         rc = engine_boundary_judge(e, p->contact_id, env.flags, (const char *)env.payload,
                                    env.payload_len, &verdict);
         if (rc != KITH_OK) {
@@ -405,9 +423,8 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
         if (verdict.disposition == BOUNDARY_DROP) {
             break; /* a block: not stored, not acknowledged; the sender keeps "sent" */
         }
-        rc = store_lamport_tick(e->st, env.lamport, &lamport); /* our clock moves past it */
-        if (rc != KITH_OK) {
-            goto out;
+        if (env.lamport > b->lamport_seen) {
+            b->lamport_seen = env.lamport; /* our clock moves past it (recv_clock_settle) */
         }
         memcpy(m.msg_id, f->msg_id, 16);
         m.contact_id = p->contact_id;
@@ -927,8 +944,11 @@ engine_process_batch(struct engine *e)
         engine_crash_point("recv.after_decrypt");
     }
     engine_boundary_batch(e, false);
-    recv_seal_acks(e, b);
-    rc = engine_txn_save(e, &b->txn);
+    rc = recv_clock_settle(e, b, 0);
+    if (rc == KITH_OK) {
+        recv_seal_acks(e, b);
+        rc = engine_txn_save(e, &b->txn);
+    }
     engine_crash_point("recv.before_commit");
     if (rc == KITH_OK) {
         rc = store_commit(e->st);

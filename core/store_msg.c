@@ -357,7 +357,7 @@ store_lamport_add(struct store *st, uint64_t seen, uint32_t n, uint64_t *out)
     int rc;
 
     *out = 0;
-    if (seen >= (uint64_t)INT64_MAX - 1 - n) {
+    if (seen >= STORE_LAMPORT_MAX + 1 - n) {
         return KITH_EINVAL; /* nobody honest gets near 2^63 */
     }
     s = store_stmt(st, S_LAMPORT);
