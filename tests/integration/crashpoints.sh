@@ -15,8 +15,12 @@ init A; init B; start A; start B; connect A B
 check_oracle() {
     oracle "$@" > "$T/oracle.out" 2>&1 || fail "$case: $(cat "$T/oracle.out")"
 }
-has_text() { k "$1" log "$2" --json | grep -q "\"text\":\"$3\",[^}]*\"state\":\"$4\""; }
-delivered_or_gone() { gone "$1" || has_text A B "$2" delivered; }
+# has_text NAME PEER TEXT STATE: in NAME's log with PEER as last fetched by fetch_logs.
+has_text() { grep -q "\"text\":\"$3\",[^}]*\"state\":\"$4\"" "$T/log.$1-$2"; }
+fetch_logs() { k A log B --json > "$T/log.A-B" && k B log A --json > "$T/log.B-A"; }
+delivered_or_gone() {
+    gone "$1" || k A log B --json | grep -q "\"text\":\"$2\",[^}]*\"state\":\"delivered\""
+}
 both_quiet() { quiet A B && quiet B A; }
 
 # crashed SIDE: if SIDE's engine has died, check it died at the crash point
@@ -67,6 +71,7 @@ sweep() {
     [ "$CRASHED" -eq 1 ] || fail "$case: 10 messages never reached the crash point"
     wait_until 30 "$case: quiet after the crash" both_quiet
     check_oracle A B
+    fetch_logs || fail "$case: log failed"
     for i in $(seq 1 10); do
         has_text B A "$point-$n-a$i" received || fail "$case: B never got a$i"
     done
@@ -77,6 +82,7 @@ sweep() {
     wait_until 30 "$case: quiet after 5 more each way" both_quiet
     check_oracle A B
     check_oracle B A
+    fetch_logs || fail "$case: log failed"
     for i in $(seq 1 5); do
         has_text B A "$point-$n-after-a$i" received || fail "$case: B never got after-a$i"
         has_text A B "$point-$n-after-b$i" received || fail "$case: A never got after-b$i"
