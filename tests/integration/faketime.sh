@@ -13,5 +13,5 @@ start_at() {
       exec "$KITH" --home "$T/$n" --passphrase-file "$T/pass" run >>"$T/$n.out" 2>>"$T/$n.err" ) &
     eval "PID_$n=$!"
     PIDS="$PIDS $!"
-    wait_until 20 "engine $n up" k "$n" status
+    wait_until 20 "engine $n up" up "$n"
 }

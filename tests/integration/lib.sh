@@ -9,6 +9,7 @@ export KITH_KDF_COST=min
 T=$(mktemp -d "${TMPDIR:-/tmp}/kith-it-XXXXXX")
 printf 'correct horse battery staple\n' > "$T/pass"
 PIDS=""
+. "$(dirname "${BASH_SOURCE[0]}")/../python.sh"
 
 cleanup() {
     for p in $PIDS; do kill -TERM "$p" 2>/dev/null || true; done
@@ -42,8 +43,11 @@ start() {
     "$KITH" --home "$T/$n" --passphrase-file "$T/pass" run >>"$T/$n.out" 2>>"$T/$n.err" &
     eval "PID_$n=$!"
     PIDS="$PIDS $!"
-    wait_until 20 "engine $n up" k "$n" status
+    wait_until 20 "engine $n up" up "$n"
 }
+# up NAME: NAME's engine answers on its control socket (`kith status` also answers without
+# an engine, from the profile, and then says "not running").
+up() { k "$1" status | grep -q '^running,'; }
 
 # stop NAME [SIGNAL]
 stop() {

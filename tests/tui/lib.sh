@@ -14,6 +14,7 @@ SOCK="kith-test-$$"
 PASS='correct horse battery staple'
 printf '%s\n' "$PASS" > "$T/pass"
 PIDS=""
+. "$(dirname "${BASH_SOURCE[0]}")/../python.sh"
 
 tx() { tmux -L "$SOCK" "$@"; }
 
