@@ -971,7 +971,7 @@ store_create(const char *path, const char *pass, size_t pass_len, const struct s
     }
     st = xcalloc(1, sizeof *st);
     st->keys = store_keys_alloc();
-    rc = store_rc(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL));
+    rc = store_rc(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, store_vfs_name()));
     if (rc == KITH_OK) {
         rc = store_configure(st->db);
     }
@@ -1152,7 +1152,7 @@ store_open(const char *path, const char *pass, size_t pass_len, struct store **o
     wal_existed = stat(wal, &sb) == 0;
     st = xcalloc(1, sizeof *st);
     st->keys = store_keys_alloc();
-    rc = store_rc(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL));
+    rc = store_rc(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, store_vfs_name()));
     if (rc == KITH_OK && wal_existed) {
         /* Until the DEK unwraps, closing must not fold an existing WAL into the file. */
         rc = sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) == SQLITE_OK

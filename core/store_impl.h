@@ -231,4 +231,18 @@ int store_op_end(struct store *st, int rc);
 void store_circle_member_index(const struct store *st, int64_t circle, const uint8_t member[16],
                                uint8_t out[32]);
 
+/* ---- store_vfs.c: the unix VFS with each transaction's WAL frames written at once ---- */
+
+/* The VFS every profile database is opened with; NULL (SQLite's default) if it could not be
+ * registered. */
+const char *store_vfs_name(void);
+
+struct store_vfs_stats {
+    size_t writes_in;  /* WAL writes SQLite asked for */
+    size_t writes_out; /* WAL writes the file received */
+};
+
+/* Process-wide counts, for tests. */
+void store_vfs_stats(struct store_vfs_stats *out);
+
 #endif
