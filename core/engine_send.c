@@ -353,7 +353,17 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     if (rc != KITH_OK) {
         goto out;
     }
+    /* The acknowledgement key lets the receiver confirm it with a FRAME_ACK. */
+    has_ack = session_take_ack_key(s, ack_key) == KITH_OK;
     if (m != NULL) {
+        /* A history message: its row holds the frame until it is acknowledged. */
+        struct store_msg_frame mf = {
+            .frame = wire,
+            .len = wire_len,
+            .attempts = ho != NULL ? 1 : 0,
+            .next_at_ms = ho != NULL ? now + engine_backoff_ms(1) : now,
+            .ack_key = has_ack ? ack_key : NULL,
+        };
         memcpy(m->msg_id, msg_id, 16);
         m->contact_id = c->id;
         m->outgoing = true;
@@ -361,19 +371,15 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
         m->sender_seq = seq;
         m->ts_ms = now;
         m->state = STORE_MSG_QUEUED;
-        rc = store_msg_add(e->st, m);
+        rc = store_msg_add_queued(e->st, m, &mf);
         if (rc == KITH_OK) {
             rc = engine_retention_stamp(e, c->id, msg_id); /* disappearing messages */
         }
-        if (rc != KITH_OK) {
-            goto out;
-        }
+    } else {
+        rc = store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, ho != NULL ? 1 : 0,
+                                 ho != NULL ? now + engine_backoff_ms(1) : now,
+                                 has_ack ? ack_key : NULL);
     }
-    /* The acknowledgement key lets the receiver confirm it with a FRAME_ACK. */
-    has_ack = session_take_ack_key(s, ack_key) == KITH_OK;
-    rc = store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, ho != NULL ? 1 : 0,
-                             ho != NULL ? now + engine_backoff_ms(1) : now,
-                             has_ack ? ack_key : NULL);
     sodium_memzero(ack_key, sizeof ack_key);
     if (rc == KITH_OK && ho != NULL && ho->left > 0) {
         ho->left--;

@@ -55,6 +55,7 @@ struct store_keys {
     "msg_id, contact_id, outgoing, lamport, sender_seq, ts_ms, state, release_at, flags, body, " \
     "visible_at, reason, digest, tell, tell_at"
 #define OUTBOX_COLS "msg_id, contact_id, attempts, next_at_ms, frame"
+#define MSG_OB_COLS "msg_id, contact_id, ob_attempts, ob_next_at, ob_frame"
 #define CIRCLE_COLS "id, circle_id, state, created_at, name"
 #define CMSG_COLS   "msg_id, circle, outgoing, epoch, seq, lamport, ts_ms, kind, state, body, recv_ms"
 #define CKEY_WHERE  "circle = ?1 AND epoch = ?2 AND sender_idx = ?3"
@@ -94,8 +95,9 @@ static const char *const store_sql[S_COUNT] = {
     [S_EK_ADD] = "INSERT INTO seen_ek(ek_idx, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [S_SEEN_ADD] = "INSERT INTO seen(msg_id, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [S_SEEN_HAS] = "SELECT 1 FROM seen WHERE msg_id = ?1",
-    [S_MSG_ADD] = "INSERT INTO msg(" MSG_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-                  "?11, ?12, ?13, ?14, ?15)",
+    [S_MSG_ADD] = "INSERT INTO msg(" MSG_COLS ", ob_attempts, ob_next_at, ob_frame, ob_ack) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                  "?16, ?17, ?18, ?19)",
     [S_MSG_STATE] = "UPDATE msg SET state = ?2 WHERE msg_id = ?1",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM msg WHERE msg_id = ?1",
     [S_MSG_LOG] = "SELECT " MSG_COLS " FROM (SELECT " MSG_COLS " FROM msg WHERE contact_id = ?1 "
@@ -111,15 +113,29 @@ static const char *const store_sql[S_COUNT] = {
                    "last_msg_id = excluded.last_msg_id",
     [S_OB_ADD] = "INSERT INTO outbox(msg_id, contact_id, attempts, next_at_ms, frame, ack) "
                  "VALUES (?1, ?2, ?5, ?3, ?4, ?6)",
-    [S_OB_DUE_ONE] = "SELECT " OUTBOX_COLS " FROM outbox WHERE contact_id = ?1 AND "
-                     "next_at_ms <= ?2 ORDER BY seq LIMIT ?3",
-    [S_OB_DUE_ALL] = "SELECT " OUTBOX_COLS " FROM outbox WHERE next_at_ms <= ?2 ORDER BY seq "
-                     "LIMIT ?3",
+    /* Waiting frames live in two places: a history message's in its msg row (ob_*, schema
+     * 7), every other frame (handshakes, receipts, control) in outbox. Control frames first,
+     * then each table in insertion order. */
+    [S_OB_DUE_ONE] = "SELECT " OUTBOX_COLS " FROM (SELECT 0 AS src, seq AS k, " OUTBOX_COLS
+                     " FROM outbox WHERE contact_id = ?1 AND next_at_ms <= ?2 UNION ALL "
+                     "SELECT 1, rowid, " MSG_OB_COLS " FROM msg WHERE contact_id = ?1 AND "
+                     "ob_next_at <= ?2) ORDER BY src, k LIMIT ?3",
+    [S_OB_DUE_ALL] = "SELECT " OUTBOX_COLS " FROM (SELECT 0 AS src, seq AS k, " OUTBOX_COLS
+                     " FROM outbox WHERE next_at_ms <= ?2 UNION ALL "
+                     "SELECT 1, rowid, " MSG_OB_COLS " FROM msg WHERE ob_next_at <= ?2) "
+                     "ORDER BY src, k LIMIT ?3",
     [S_OB_RESCHED] = "UPDATE outbox SET attempts = ?2, next_at_ms = ?3 WHERE msg_id = ?1",
+    [S_MSG_OB_RESCHED] = "UPDATE msg SET ob_attempts = ?2, ob_next_at = ?3 WHERE msg_id = ?1 "
+                         "AND ob_next_at IS NOT NULL",
     [S_OB_WAKE] = "UPDATE outbox SET next_at_ms = 0 WHERE contact_id = ?1 AND next_at_ms > 0",
+    [S_MSG_OB_WAKE] = "UPDATE msg SET ob_next_at = 0 WHERE contact_id = ?1 AND ob_next_at > 0",
     [S_OB_REMOVE] = "DELETE FROM outbox WHERE msg_id = ?1",
-    [S_OB_NEXT] = "SELECT min(next_at_ms) FROM outbox",
-    [S_OB_ACK] = "SELECT ack FROM outbox WHERE msg_id = ?1",
+    [S_MSG_OB_REMOVE] = "UPDATE msg SET ob_attempts = 0, ob_next_at = NULL, ob_frame = NULL, "
+                        "ob_ack = NULL WHERE msg_id = ?1 AND ob_next_at IS NOT NULL",
+    [S_OB_NEXT] = "SELECT min(x) FROM (SELECT min(next_at_ms) AS x FROM outbox UNION ALL "
+                  "SELECT min(ob_next_at) FROM msg WHERE ob_next_at IS NOT NULL)",
+    [S_OB_ACK] = "SELECT ack FROM outbox WHERE msg_id = ?1 UNION ALL "
+                 "SELECT ob_ack FROM msg WHERE msg_id = ?1 AND ob_next_at IS NOT NULL",
     [S_RULES_SET] = "UPDATE contact SET rules = ?2 WHERE id = ?1",
     [S_RULES_GET] = "SELECT rules FROM contact WHERE id = ?1",
     [S_TOLD_SET] = "UPDATE contact SET told = ?2 WHERE id = ?1",
@@ -291,6 +307,20 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX msg_pending ON msg(outgoing) WHERE state IN (0, 1);"
     "DROP INDEX msg_visible;"
     "CREATE INDEX msg_visible_in ON msg(visible_at) WHERE outgoing = 0;",
+    /* 7: a history message waits for its acknowledgement in its own row: the sealed frame
+     * (sealed as an outbox "frame" value, so rows move over as they are), attempts, next try
+     * and acknowledgement key; ob_next_at is NULL once it is acknowledged or expired. One
+     * insert and the msg b-trees per message instead of a second row and outbox's four
+     * b-trees; outbox keeps the frames without a history row. */
+    "ALTER TABLE msg ADD COLUMN ob_attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE msg ADD COLUMN ob_next_at INTEGER;"
+    "ALTER TABLE msg ADD COLUMN ob_frame BLOB;"
+    "ALTER TABLE msg ADD COLUMN ob_ack BLOB;"
+    "UPDATE msg SET (ob_attempts, ob_next_at, ob_frame, ob_ack) = (SELECT attempts, next_at_ms,"
+    " frame, ack FROM outbox WHERE outbox.msg_id = msg.msg_id)"
+    " WHERE msg_id IN (SELECT msg_id FROM outbox);"
+    "DELETE FROM outbox WHERE msg_id IN (SELECT msg_id FROM msg);"
+    "CREATE INDEX msg_outbox ON msg(ob_next_at) WHERE ob_next_at IS NOT NULL;",
 };
 
 /* ---- small helpers ---- */

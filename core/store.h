@@ -209,6 +209,18 @@ struct store_msg {
 };
 /* KITH_EEXISTS if msg_id already present. */
 KITH_NODISCARD int store_msg_add(struct store *st, const struct store_msg *m);
+/* A message of ours and the frame that carries it, in one row: the frame then waits for its
+ * acknowledgement as an outbox row does (store_outbox_due, _reschedule, _ack_key and _remove
+ * see it) and the row's retention waits for it. ack_key: 32 bytes, or NULL. */
+struct store_msg_frame {
+    const uint8_t *frame;
+    size_t len;
+    uint32_t attempts;
+    int64_t next_at_ms;
+    const uint8_t *ack_key;
+};
+KITH_NODISCARD int store_msg_add_queued(struct store *st, const struct store_msg *m,
+                                        const struct store_msg_frame *f);
 KITH_NODISCARD int store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state);
 KITH_NODISCARD int store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m);
 /* The last `limit` messages of a conversation (0 = all), oldest first, in
@@ -262,7 +274,8 @@ KITH_NODISCARD int store_next_seq(struct store *st, int64_t contact_id, uint64_t
 KITH_NODISCARD int store_set_last_sent(struct store *st, int64_t contact_id, uint64_t seq,
                                        const uint8_t msg_id[16]);
 
-/* Outbox: sealed frames waiting for an end-to-end acknowledgement. */
+/* Outbox: sealed frames waiting for an end-to-end acknowledgement (a history message's in its
+ * msg row, store_msg_add_queued; every other frame in the outbox table). */
 struct store_outbox {
     uint8_t msg_id[16];
     int64_t contact_id;

@@ -14,7 +14,7 @@
 #include "core/kcrypt.h"
 
 #define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
-#define STORE_SCHEMA_VERSION  6
+#define STORE_SCHEMA_VERSION  7
 /* Bound into every sealed value's AD. Fixed for kith-v1: migrations add tables and columns
  * without re-sealing what is stored. */
 #define STORE_SEAL_VERSION    1
@@ -101,8 +101,11 @@ enum store_stmt {
     S_OB_DUE_ONE,
     S_OB_DUE_ALL,
     S_OB_RESCHED,
+    S_MSG_OB_RESCHED,
     S_OB_WAKE,
+    S_MSG_OB_WAKE,
     S_OB_REMOVE,
+    S_MSG_OB_REMOVE,
     S_OB_NEXT,
     S_OB_ACK,
     S_RULES_SET,

@@ -14,11 +14,26 @@
 
 /* ---- messages ---- */
 
+static int store_outbox_seal(struct store *st, const uint8_t msg_id[16], const uint8_t *frame,
+                             size_t frame_len, const uint8_t ack_key[32], uint8_t **sealed,
+                             size_t *sealed_len, uint8_t **ack, size_t *ack_len);
+static void store_outbox_hint_lower(struct store *st, int64_t next_at_ms);
+
 int
 store_msg_add(struct store *st, const struct store_msg *m)
 {
+    return store_msg_add_queued(st, m, NULL);
+}
+
+int
+store_msg_add_queued(struct store *st, const struct store_msg *m, const struct store_msg_frame *f)
+{
     uint8_t *sealed = NULL;
+    uint8_t *frame = NULL;
+    uint8_t *ack = NULL;
     size_t sealed_len = 0;
+    size_t frame_len = 0;
+    size_t ack_len = 0;
     sqlite3_stmt *s;
     int rc;
 
@@ -33,6 +48,16 @@ store_msg_add(struct store *st, const struct store_msg *m)
     }
     if (m->text_len > KITH_BODY_MAX) {
         return KITH_ETOOBIG;
+    }
+    if (f != NULL) {
+        if (!m->outgoing) {
+            return KITH_EINVAL;
+        }
+        rc = store_outbox_seal(st, m->msg_id, f->frame, f->len, f->ack_key, &frame, &frame_len,
+                               &ack, &ack_len);
+        if (rc != KITH_OK) {
+            return rc;
+        }
     }
     sealed = store_seal_padded(st, STORE_T_MSG, "body", m->msg_id, 16, m->text, m->text_len,
                                &sealed_len);
@@ -52,8 +77,26 @@ store_msg_add(struct store *st, const struct store_msg *m)
     sqlite3_bind_int(s, 13, m->is_digest ? 1 : 0);
     sqlite3_bind_int(s, 14, m->tell);
     sqlite3_bind_int64(s, 15, m->tell_at);
+    sqlite3_bind_int64(s, 16, f != NULL ? f->attempts : 0);
+    if (f != NULL) {
+        sqlite3_bind_int64(s, 17, f->next_at_ms);
+        sqlite3_bind_blob(s, 18, frame, (int)frame_len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 17);
+        sqlite3_bind_null(s, 18);
+    }
+    if (ack != NULL) {
+        sqlite3_bind_blob(s, 19, ack, (int)ack_len, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(s, 19);
+    }
     rc = store_exec_stmt(s);
+    if (rc == KITH_OK && f != NULL) {
+        store_outbox_hint_lower(st, f->next_at_ms);
+    }
     free(sealed);
+    free(frame);
+    free(ack);
     return rc;
 }
 
@@ -461,33 +504,53 @@ store_outbox_add(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
     return store_outbox_add_at(st, msg_id, contact_id, frame, frame_len, 0, next_at_ms, NULL);
 }
 
-int
-store_outbox_add_at(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
-                    const uint8_t *frame, size_t frame_len, uint32_t attempts, int64_t next_at_ms,
-                    const uint8_t ack_key[32])
+/* A frame and its acknowledgement key (NULL: none), sealed for the outbox (also when they
+ * wait in a msg row: the same values, so migration 7 moved them as they were). */
+static int
+store_outbox_seal(struct store *st, const uint8_t msg_id[16], const uint8_t *frame,
+                  size_t frame_len, const uint8_t ack_key[32], uint8_t **sealed,
+                  size_t *sealed_len, uint8_t **ack, size_t *ack_len)
 {
-    uint8_t *sealed;
-    uint8_t *ack = NULL;
-    size_t sealed_len = 0;
-    size_t ack_len = 0;
-    sqlite3_stmt *s;
-    int rc;
-
+    *sealed = NULL;
+    *ack = NULL;
+    *sealed_len = 0;
+    *ack_len = 0;
     if (frame == NULL || frame_len == 0) {
         return KITH_EINVAL;
     }
     if (frame_len > KITH_MAXMSGSIZE) {
         return KITH_ETOOBIG;
     }
-    sealed = store_seal(st, STORE_T_OUTBOX, "frame", msg_id, 16, frame, frame_len, &sealed_len);
+    *sealed = store_seal(st, STORE_T_OUTBOX, "frame", msg_id, 16, frame, frame_len, sealed_len);
+    if (ack_key != NULL) {
+        *ack = store_seal(st, STORE_T_OUTBOX, "ack", msg_id, 16, ack_key, 32, ack_len);
+    }
+    return KITH_OK;
+}
+
+int
+store_outbox_add_at(struct store *st, const uint8_t msg_id[16], int64_t contact_id,
+                    const uint8_t *frame, size_t frame_len, uint32_t attempts, int64_t next_at_ms,
+                    const uint8_t ack_key[32])
+{
+    uint8_t *sealed;
+    uint8_t *ack;
+    size_t sealed_len;
+    size_t ack_len;
+    sqlite3_stmt *s;
+    int rc = store_outbox_seal(st, msg_id, frame, frame_len, ack_key, &sealed, &sealed_len, &ack,
+                               &ack_len);
+
+    if (rc != KITH_OK) {
+        return rc;
+    }
     s = store_stmt(st, S_OB_ADD);
     sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, contact_id);
     sqlite3_bind_int64(s, 3, next_at_ms);
     sqlite3_bind_blob(s, 4, sealed, (int)sealed_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, attempts);
-    if (ack_key != NULL) {
-        ack = store_seal(st, STORE_T_OUTBOX, "ack", msg_id, 16, ack_key, 32, &ack_len);
+    if (ack != NULL) {
         sqlite3_bind_blob(s, 6, ack, (int)ack_len, SQLITE_STATIC);
     } else {
         sqlite3_bind_null(s, 6);
@@ -603,36 +666,57 @@ store_outbox_due(struct store *st, int64_t contact_id, int64_t now_ms, size_t ma
     return KITH_OK;
 }
 
+/* A history message's frame waits in its msg row, any other in outbox: the msg row is tried
+ * first (most waiting frames are messages). */
+static int
+store_outbox_update(struct store *st, enum store_stmt in_msg, enum store_stmt in_outbox,
+                    const uint8_t msg_id[16], const int64_t *attempts, const int64_t *next_at_ms)
+{
+    int rc = KITH_OK;
+
+    for (int pass = 0; pass < 2; pass++) {
+        sqlite3_stmt *s = store_stmt(st, pass == 0 ? in_msg : in_outbox);
+        sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+        if (attempts != NULL) {
+            sqlite3_bind_int64(s, 2, *attempts);
+            sqlite3_bind_int64(s, 3, *next_at_ms);
+        }
+        rc = store_changed(st, store_exec_stmt(s));
+        if (rc != KITH_ENOTFOUND) {
+            break;
+        }
+    }
+    return rc;
+}
+
 int
 store_outbox_reschedule(struct store *st, const uint8_t msg_id[16], uint32_t attempts,
                         int64_t next_at_ms)
 {
-    sqlite3_stmt *s = store_stmt(st, S_OB_RESCHED);
+    int64_t n = attempts;
 
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, attempts);
-    sqlite3_bind_int64(s, 3, next_at_ms);
     store_outbox_hint_lower(st, next_at_ms);
-    return store_changed(st, store_exec_stmt(s));
+    return store_outbox_update(st, S_MSG_OB_RESCHED, S_OB_RESCHED, msg_id, &n, &next_at_ms);
 }
 
 int
 store_outbox_wake(struct store *st, int64_t contact_id)
 {
-    sqlite3_stmt *s = store_stmt(st, S_OB_WAKE);
+    int rc = KITH_OK;
 
-    sqlite3_bind_int64(s, 1, contact_id);
     st->outbox_due_hint = 0;
-    return store_exec_stmt(s);
+    for (int pass = 0; pass < 2 && rc == KITH_OK; pass++) {
+        sqlite3_stmt *s = store_stmt(st, pass == 0 ? S_OB_WAKE : S_MSG_OB_WAKE);
+        sqlite3_bind_int64(s, 1, contact_id);
+        rc = store_exec_stmt(s);
+    }
+    return rc;
 }
 
 int
 store_outbox_remove(struct store *st, const uint8_t msg_id[16])
 {
-    sqlite3_stmt *s = store_stmt(st, S_OB_REMOVE);
-
-    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
-    return store_changed(st, store_exec_stmt(s));
+    return store_outbox_update(st, S_MSG_OB_REMOVE, S_OB_REMOVE, msg_id, NULL, NULL);
 }
 
 int

@@ -220,7 +220,7 @@ store_msg_delete_at(struct store *st, const uint8_t msg_id[16], int64_t *at)
 
 /* Rows that may go: due, and not waiting in the outbox for delivery or expiry. */
 #define STORE_DELETABLE                                                                            \
-    "delete_at > 0 AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.msg_id = msg.msg_id)"
+    "delete_at > 0 AND ob_next_at IS NULL"
 
 int
 store_msg_next_delete(struct store *st, int64_t *at)

@@ -1036,6 +1036,109 @@ counters__tick_lamport_and_track_the_last_sent(void **state)
     assert_memory_equal(prev, id, 16);
 }
 
+/* A history message and its frame in one row (schema 7): the outbox API sees the frame as
+ * it sees an outbox row — due, rescheduled, woken, its acknowledgement key, removed — control
+ * frames come first, and the message waits for it before its retention may delete it. */
+static void
+outbox__history_frames_wait_in_their_message_rows(void **state)
+{
+    struct fx *f = *state;
+    struct store_outbox *rows = NULL;
+    struct store_msg m, back;
+    uint8_t frame[120], key[32], got[32], ctl[16] = { 0xc1 }, id[16];
+    size_t n = 0, deleted = 0;
+    int64_t next = 0, a, at = 0;
+
+    fx_create(f);
+    a = add_contact(f->st, "Kit", 1);
+    for (size_t i = 0; i < sizeof frame; i++) {
+        frame[i] = (uint8_t)(i ^ 0x5a);
+    }
+    for (size_t i = 0; i < sizeof key; i++) {
+        key[i] = (uint8_t)(0x30 + i);
+    }
+    for (uint32_t k = 1; k <= 2; k++) {
+        struct store_msg_frame mf = { frame, sizeof frame - k, k - 1, 2000 * k, k == 1 ? key : NULL };
+        memset(&m, 0, sizeof m);
+        msg_id_of(m.msg_id, 9, k);
+        m.contact_id = a;
+        m.outgoing = true;
+        m.lamport = k;
+        m.sender_seq = k;
+        m.state = STORE_MSG_QUEUED;
+        m.text = "waits with its frame";
+        m.text_len = strlen(m.text);
+        assert_int_equal(store_msg_add_queued(f->st, &m, &mf), KITH_OK);
+        assert_int_equal(store_msg_add_queued(f->st, &m, &mf), KITH_EEXISTS);
+    }
+    m.outgoing = false; /* only our own messages carry frames */
+    msg_id_of(m.msg_id, 9, 3);
+    {
+        struct store_msg_frame mf = { frame, 10, 0, 1, NULL };
+        assert_int_equal(store_msg_add_queued(f->st, &m, &mf), KITH_EINVAL);
+    }
+    assert_int_equal(store_outbox_add(f->st, ctl, a, frame, 7, 3000), KITH_OK);
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_OK);
+    assert_int_equal(next, 2000);
+
+    /* control frame first, then the messages in the order they were written */
+    assert_int_equal(store_outbox_due(f->st, a, 10000, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 3);
+    assert_memory_equal(rows[0].msg_id, ctl, 16);
+    assert_int_equal(rows[0].frame_len, 7);
+    assert_memory_equal(rows[1].msg_id, msg_id_of(id, 9, 1), 16);
+    assert_int_equal(rows[1].frame_len, sizeof frame - 1);
+    assert_memory_equal(rows[1].frame, frame, sizeof frame - 1);
+    assert_int_equal(rows[1].attempts, 0);
+    assert_int_equal(rows[1].next_at_ms, 2000);
+    assert_int_equal(rows[2].attempts, 1);
+    store_outbox_free(rows, n);
+    assert_int_equal(store_outbox_due(f->st, 0, 2000, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    store_outbox_free(rows, n);
+
+    assert_int_equal(store_outbox_ack_key(f->st, msg_id_of(id, 9, 1), got), KITH_OK);
+    assert_memory_equal(got, key, 32);
+    assert_int_equal(store_outbox_ack_key(f->st, msg_id_of(id, 9, 2), got), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_reschedule(f->st, msg_id_of(id, 9, 1), 5, 9000), KITH_OK);
+    assert_int_equal(store_outbox_reschedule(f->st, ctl, 2, 8000), KITH_OK);
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_OK);
+    assert_int_equal(next, 4000);
+    assert_int_equal(store_outbox_wake(f->st, a), KITH_OK);
+    assert_int_equal(store_outbox_due(f->st, a, 0, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(rows[1].attempts, 5);
+    store_outbox_free(rows, n);
+
+    /* retention waits for the frame */
+    assert_int_equal(store_msg_set_delete_at(f->st, msg_id_of(id, 9, 1), NOW), KITH_OK);
+    assert_int_equal(store_msg_next_delete(f->st, &at), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_delete_due(f->st, NOW + 1, &deleted), KITH_OK);
+    assert_int_equal(deleted, 0);
+
+    /* acknowledged: the frame leaves the row, the message stays in history */
+    assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 1)), KITH_OK);
+    assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 1)), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_ack_key(f->st, msg_id_of(id, 9, 1), got), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_reschedule(f->st, msg_id_of(id, 9, 1), 1, 1), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_get(f->st, msg_id_of(id, 9, 1), &back), KITH_OK);
+    assert_string_equal(back.text, "waits with its frame");
+    store_msg_free(&back);
+    fx_reopen(f);
+    assert_int_equal(store_outbox_due(f->st, 0, INT64_MAX, 10, &rows, &n), KITH_OK);
+    assert_int_equal(n, 2);
+    assert_memory_equal(rows[0].msg_id, ctl, 16);
+    assert_memory_equal(rows[1].msg_id, msg_id_of(id, 9, 2), 16);
+    store_outbox_free(rows, n);
+    assert_int_equal(store_msg_next_delete(f->st, &at), KITH_OK);
+    assert_int_equal(at, NOW);
+    assert_int_equal(store_msg_delete_due(f->st, NOW + 1, &deleted), KITH_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(store_outbox_remove(f->st, ctl), KITH_OK);
+    assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 2)), KITH_OK);
+    assert_int_equal(store_outbox_next_at(f->st, &next), KITH_ENOTFOUND);
+}
+
 static void
 outbox__due_reschedule_wake_remove_and_next_at(void **state)
 {
@@ -1459,7 +1562,8 @@ raw_rows(const char *path, const char *sql, char *out, size_t cap)
 #define SQL_SCHEMA                                                                                 \
     "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY name"
 
-/* Turn a closed current profile back into what schema 4 wrote: no outbox.ack, the msg_state
+/* Turn a closed current profile back into what schema 4 wrote: no outbox.ack, no msg.ob_*
+ * columns (schema 7) and their msg_outbox index, the msg_state
  * and msg_visible indexes (IF EXISTS: whatever the current code wrote, the result is checked
  * below). The raw connection is the only one, so its close folds the WAL into the file and
  * removes it, as a clean close of a schema 4 kith would have left it; application_id and WAL
@@ -1470,7 +1574,9 @@ make_schema_4(const struct fx *f)
     char got[512];
     char wal[160];
 
-    raw_exec(f->db, "BEGIN; ALTER TABLE outbox DROP COLUMN ack;"
+    raw_exec(f->db, "BEGIN; DROP INDEX IF EXISTS msg_outbox; ALTER TABLE msg DROP COLUMN ob_ack;"
+                    "ALTER TABLE msg DROP COLUMN ob_frame; ALTER TABLE msg DROP COLUMN ob_next_at;"
+                    "ALTER TABLE msg DROP COLUMN ob_attempts; ALTER TABLE outbox DROP COLUMN ack;"
                     "DROP INDEX IF EXISTS msg_pending; DROP INDEX IF EXISTS msg_visible_in;"
                     "CREATE INDEX IF NOT EXISTS msg_state ON msg(state, outgoing);"
                     "CREATE INDEX IF NOT EXISTS msg_visible ON msg(outgoing, visible_at); COMMIT;"
@@ -1628,7 +1734,7 @@ fill_for_migration(struct fx *f, int64_t cid[2], uint8_t frame[200])
 }
 
 static void
-migration__takes_a_version_4_file_to_6__keeping_messages_and_outbox(void **state)
+migration__takes_a_version_4_file_to_7__keeping_messages_and_outbox(void **state)
 {
     struct fx *f = *state;
     struct msg_view before, after;
@@ -1682,7 +1788,7 @@ migration__takes_a_version_4_file_to_6__keeping_messages_and_outbox(void **state
     /* the pending count (msg_pending) follows later writes */
     assert_int_equal(store_msg_set_state(f->st, msg_id_of(id, 1, 1), STORE_MSG_SENT), KITH_OK);
     assert_int_equal(store_msg_set_state(f->st, msg_id_of(id, 1, 2), STORE_MSG_DELIVERED), KITH_OK);
-    fx_reopen(f); /* version 6 now: opens without migrating */
+    fx_reopen(f); /* version 7 now: opens without migrating */
     memset(got, 0, sizeof got);
     assert_int_equal(store_outbox_ack_key(f->st, new_id, got), KITH_OK);
     assert_memory_equal(got, key, 32);
@@ -1696,9 +1802,15 @@ migration__takes_a_version_4_file_to_6__keeping_messages_and_outbox(void **state
     f->st = NULL;
 
     raw_rows(f->db, "PRAGMA user_version", migrated, 65536);
-    assert_string_equal(migrated, "6");
+    assert_string_equal(migrated, "7");
     raw_rows(f->db, SQL_MSG_INDEXES, migrated, 65536);
-    assert_string_equal(migrated, "msg_delete,msg_log,msg_pending,msg_release,msg_visible_in");
+    assert_string_equal(migrated,
+                        "msg_delete,msg_log,msg_outbox,msg_pending,msg_release,msg_visible_in");
+    /* the three frames of history messages moved into their rows; the new one stayed */
+    raw_rows(f->db, "SELECT count(*) FROM outbox", migrated, 65536);
+    assert_string_equal(migrated, "1");
+    raw_rows(f->db, "SELECT count(*) FROM msg WHERE ob_frame IS NOT NULL", migrated, 65536);
+    assert_string_equal(migrated, "3");
     raw_rows(f->db, SQL_OUTBOX_COLUMNS, migrated, 65536);
     assert_string_equal(migrated, "seq,msg_id,contact_id,attempts,next_at_ms,frame,ack");
     /* and the whole schema is the one a new profile gets */
@@ -1819,6 +1931,7 @@ main(void)
         T(msg_log__orders__equal_lamports_by_direction_then_seq),
         T(counters__tick_lamport_and_track_the_last_sent),
         T(outbox__due_reschedule_wake_remove_and_next_at),
+        T(outbox__history_frames_wait_in_their_message_rows),
         T(outbox_due__never_misses_a_due_row__through_writes_and_rollbacks),
         T(transactions__roll_back_and_refuse_nesting),
         T(sealed__values_swapped_between_rows_or_columns_fail_to_open),
@@ -1826,7 +1939,7 @@ main(void)
         T(canary__plaintext_never_reaches_the_files),
         T(outbox_ack_key__round_trips_sealed__until_the_row_is_removed),
         T(outbox_ack_key__sealed_under_its_row__fails_to_open_when_moved),
-        T(migration__takes_a_version_4_file_to_6__keeping_messages_and_outbox),
+        T(migration__takes_a_version_4_file_to_7__keeping_messages_and_outbox),
         T(migration__leaves_a_version_4_file_unchanged__when_it_cannot_complete),
 #undef T
     };
