@@ -29,16 +29,22 @@
 #define EB_BREAK_KEY    "breakthroughs/" /* per contact: "DAY COUNT", DAY in the person's zone */
 
 /* The person's IANA zone name ($TZ, else /etc/localtime's link), "" when unknown: stored with
- * rules that name no zone, so a boundary notice says which clock "08:00" is on. */
+ * rules that name no zone, so a boundary notice says which clock "08:00" is on. Looked up
+ * again once a minute (the judge asks for every message; a changed zone is seen within it). */
 static const char *
-eb_zone(void)
+eb_zone(int64_t now_s)
 {
     static char zone[EB_ZONE_MAX];
+    static int64_t looked_at = INT64_MIN;
     char link[256];
     const char *tz = getenv("TZ");
     const char *at;
     ssize_t n;
 
+    if (looked_at != INT64_MIN && now_s >= looked_at && now_s - looked_at < 60) {
+        return zone;
+    }
+    looked_at = now_s;
     zone[0] = '\0';
     if (tz != NULL && tz[0] == ':') {
         tz++;
@@ -65,7 +71,7 @@ eb_clock(struct boundary_clock *clk, int64_t now_s)
 {
     memset(clk, 0, sizeof *clk);
     clk->now = now_s;
-    clk->tz = eb_zone();
+    clk->tz = eb_zone(now_s);
     clk->utc_offset = boundary_tz_system;
 }
 
@@ -139,7 +145,7 @@ eb_local_day(int64_t now)
     int offset = 0;
     int64_t wall;
 
-    if (boundary_tz_system(NULL, eb_zone(), now, &offset) != KITH_OK) {
+    if (boundary_tz_system(NULL, eb_zone(now), now, &offset) != KITH_OK) {
         offset = 0;
     }
     wall = now + offset;

@@ -141,11 +141,14 @@ static const char *const store_sql[S_COUNT] = {
     [S_TOLD_SET] = "UPDATE contact SET told = ?2 WHERE id = ?1",
     [S_TOLD_GET] = "SELECT told FROM contact WHERE id = ?1",
     /* A digest released together counts once (DOMAIN.md §3 rate limit). */
-    [S_MSG_VISIBLE] = "SELECT v FROM (SELECT visible_at AS v FROM msg WHERE outgoing = 0 AND "
-                      "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 0 UNION ALL "
-                      "SELECT DISTINCT visible_at FROM msg WHERE outgoing = 0 AND "
-                      "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 1 "
-                      "ORDER BY 1 DESC LIMIT ?3) ORDER BY 1",
+    /* The newest first, each walking msg_visible_in backwards and stopping at the limit
+     * (store_msg_visible_since merges them): a compound SELECT read the whole window. */
+    [S_MSG_VISIBLE] = "SELECT visible_at FROM msg WHERE outgoing = 0 AND visible_at >= ?2 AND "
+                      "(?1 = 0 OR contact_id = ?1) AND digest = 0 ORDER BY visible_at DESC "
+                      "LIMIT ?3",
+    [S_MSG_VISIBLE_DIGEST] = "SELECT DISTINCT visible_at FROM msg WHERE outgoing = 0 AND "
+                             "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 1 "
+                             "ORDER BY visible_at DESC LIMIT ?3",
     [S_MSG_HELD] = "SELECT " MSG_COLS " FROM msg WHERE outgoing = 0 AND state = 4 AND "
                    "(?1 = 0 OR contact_id = ?1) ORDER BY contact_id, lamport, sender_seq, msg_id",
     [S_MSG_NEXT_RELEASE] = "SELECT min(release_at) FROM msg WHERE outgoing = 0 AND state = 4",

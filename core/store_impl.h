@@ -113,6 +113,7 @@ enum store_stmt {
     S_TOLD_SET,
     S_TOLD_GET,
     S_MSG_VISIBLE,
+    S_MSG_VISIBLE_DIGEST,
     S_MSG_HELD,
     S_MSG_NEXT_RELEASE,
     S_MSG_RELEASE,

@@ -251,38 +251,65 @@ store_msg_counts(struct store *st, size_t *queued, size_t *held)
     return rc;
 }
 
-int
-store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since, size_t limit,
-                        int64_t **out, size_t *n)
+/* One arm of store_msg_visible_since: its times, newest first, appended to *list. */
+static int
+store_msg_visible_arm(struct store *st, enum store_stmt id, int64_t contact_id, int64_t since,
+                      size_t limit, int64_t **list, size_t *count, size_t *cap)
 {
-    sqlite3_stmt *s = store_stmt(st, S_MSG_VISIBLE);
-    int64_t *list = NULL;
-    size_t count = 0, cap = 0;
+    sqlite3_stmt *s = store_stmt(st, id);
     int rc;
 
-    *out = NULL;
-    *n = 0;
     sqlite3_bind_int64(s, 1, contact_id > 0 ? contact_id : 0);
     sqlite3_bind_int64(s, 2, since > 0 ? since : 1); /* 0 means "not visible yet" */
     sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ? (int64_t)limit : -1);
     while ((rc = store_step_row(s)) == KITH_OK) {
-        if (count == cap) {
-            cap = cap == 0 ? 32 : cap * 2;
-            list = xrealloc(list, cap * sizeof *list);
+        if (*count == *cap) {
+            *cap = *cap == 0 ? 32 : *cap * 2;
+            *list = xrealloc(*list, *cap * sizeof **list);
         }
-        if (!store_col_int(s, 0, 1, INT64_MAX, &list[count])) {
+        if (!store_col_int(s, 0, 1, INT64_MAX, &(*list)[*count])) {
             rc = KITH_ECORRUPT;
             break;
         }
-        count++;
+        (*count)++;
     }
     store_done(s);
-    if (rc != KITH_ENOTFOUND) {
+    return rc == KITH_ENOTFOUND ? KITH_OK : rc;
+}
+
+int
+store_msg_visible_since(struct store *st, int64_t contact_id, int64_t since, size_t limit,
+                        int64_t **out, size_t *n)
+{
+    int64_t *list = NULL;
+    int64_t *merged;
+    size_t count = 0, cap = 0, plain, take, i, j;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    rc = store_msg_visible_arm(st, S_MSG_VISIBLE, contact_id, since, limit, &list, &count, &cap);
+    plain = count;
+    if (rc == KITH_OK) {
+        rc = store_msg_visible_arm(st, S_MSG_VISIBLE_DIGEST, contact_id, since, limit, &list,
+                                   &count, &cap);
+    }
+    if (rc != KITH_OK || count == 0) {
         free(list);
         return rc;
     }
-    *out = list;
-    *n = count;
+    /* Both arms are newest first: merge the newest `limit`, then write them oldest first. */
+    take = limit > 0 && limit < count ? limit : count;
+    merged = xmalloc(take * sizeof *merged);
+    i = 0;
+    j = plain;
+    for (size_t k = take; k > 0; k--) {
+        bool from_plain = j == count || (i < plain && list[i] >= list[j]);
+        merged[k - 1] = from_plain ? list[i++] : list[j++];
+    }
+    free(list);
+    *out = merged;
+    *n = take;
     return KITH_OK;
 }
 

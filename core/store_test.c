@@ -693,6 +693,16 @@ msg_visible_since__lists_visible_times__digest_once_scope_one_or_all(void **stat
     assert_int_equal(times[0], NOW + 40);
     assert_int_equal(times[1], NOW + 50);
     free(times);
+    assert_int_equal(store_msg_visible_since(f->st, 0, NOW, 3, &times, &n), KITH_OK);
+    assert_int_equal(n, 3); /* merged across plain and digest times */
+    assert_int_equal(times[0], NOW + 30);
+    assert_int_equal(times[1], NOW + 40);
+    assert_int_equal(times[2], NOW + 50);
+    free(times);
+    assert_int_equal(store_msg_visible_since(f->st, a, NOW, 1, &times, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(times[0], NOW + 50);
+    free(times);
     assert_int_equal(store_msg_visible_since(f->st, b, NOW + 41, 0, &times, &n), KITH_OK);
     assert_int_equal(n, 0);
     free(times);

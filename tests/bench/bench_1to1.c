@@ -116,6 +116,90 @@ bench_curve_rtt(int rounds)
     return p50;
 }
 
+/* The same round trip between two processes, as two kith peers make it: a forked echo server
+ * with its own context (and I/O thread), so each direction crosses threads and processes. */
+static double
+bench_curve_rtt_procs(int rounds)
+{
+    char spk[41], ssk[41], cpk[41], csk[41];
+    char endpoint[256];
+    unsigned char msg[256];
+    double *v = calloc((size_t)rounds, sizeof *v);
+    int fds[2];
+    pid_t kid;
+    double p50;
+
+    zmq_curve_keypair(spk, ssk);
+    zmq_curve_keypair(cpk, csk);
+    if (pipe(fds) != 0) {
+        die("pipe");
+    }
+    kid = fork();
+    if (kid == 0) {
+        void *ctx = zmq_ctx_new();
+        void *srv = zmq_socket(ctx, ZMQ_ROUTER);
+        size_t len = sizeof endpoint;
+        int one = 1;
+        zmq_setsockopt(srv, ZMQ_CURVE_SERVER, &one, sizeof one);
+        zmq_setsockopt(srv, ZMQ_CURVE_SECRETKEY, ssk, 40);
+        if (zmq_bind(srv, "tcp://127.0.0.1:*") != 0) {
+            _exit(1);
+        }
+        zmq_getsockopt(srv, ZMQ_LAST_ENDPOINT, endpoint, &len);
+        if (write(fds[1], endpoint, sizeof endpoint) != (ssize_t)sizeof endpoint) {
+            _exit(1);
+        }
+        for (;;) {
+            unsigned char id[256], buf[512];
+            int idn = zmq_recv(srv, id, sizeof id, 0);
+            int n = zmq_recv(srv, buf, sizeof buf, 0);
+            if (idn < 0 || n <= 0) {
+                _exit(1);
+            }
+            if (n == 1) {
+                break; /* the parent is done */
+            }
+            zmq_send(srv, id, (size_t)idn, ZMQ_SNDMORE);
+            zmq_send(srv, buf, (size_t)n, 0);
+        }
+        zmq_close(srv);
+        zmq_ctx_term(ctx);
+        _exit(0);
+    }
+    close(fds[1]);
+    if (kid < 0 || read(fds[0], endpoint, sizeof endpoint) != (ssize_t)sizeof endpoint) {
+        die("echo server");
+    }
+    close(fds[0]);
+    {
+        void *ctx = zmq_ctx_new();
+        void *cli = zmq_socket(ctx, ZMQ_DEALER);
+        int zero = 0;
+        zmq_setsockopt(cli, ZMQ_CURVE_SERVERKEY, spk, 40);
+        zmq_setsockopt(cli, ZMQ_CURVE_PUBLICKEY, cpk, 40);
+        zmq_setsockopt(cli, ZMQ_CURVE_SECRETKEY, csk, 40);
+        zmq_setsockopt(cli, ZMQ_LINGER, &zero, sizeof zero);
+        zmq_connect(cli, endpoint);
+        randombytes_buf(msg, sizeof msg);
+        for (int i = -50; i < rounds; i++) { /* 50 warm-up rounds */
+            unsigned char buf[512];
+            double t0 = now_us();
+            zmq_send(cli, msg, sizeof msg, 0);
+            zmq_recv(cli, buf, sizeof buf, 0);
+            if (i >= 0) {
+                v[i] = now_us() - t0;
+            }
+        }
+        zmq_send(cli, "x", 1, 0);
+        zmq_close(cli);
+        zmq_ctx_term(ctx);
+    }
+    waitpid(kid, NULL, 0);
+    p50 = pct(v, (size_t)rounds, 0.5);
+    free(v);
+    return p50;
+}
+
 /* p50 of single-row durable commits, and rows/s of 64-row batches. */
 static void
 bench_sqlite(const char *dir, int rows, double *commit_us, double *batch_rate)
@@ -228,7 +312,7 @@ main(int argc, char **argv)
     int burst_n = argc > 2 ? atoi(argv[2]) : 10000;
     char dir[] = "/tmp/kith-bench-XXXXXX";
     char a_home[256], b_home[256], code[ENGINE_INVITE_BUF], name[ENGINE_NAME_BUF];
-    double rtt, commit, batch_rate;
+    double rtt, rtt2, commit, batch_rate;
     double *lat;
     double *seal;
     struct engine *a;
@@ -243,6 +327,7 @@ main(int argc, char **argv)
         die("setup");
     }
     rtt = bench_curve_rtt(2000);
+    rtt2 = bench_curve_rtt_procs(2000);
     bench_sqlite(dir, burst_n, &commit, &batch_rate);
 
     snprintf(a_home, sizeof a_home, "%s/a", dir);
@@ -329,6 +414,7 @@ main(int argc, char **argv)
         double budget = rtt + 2 * commit;
         double rate = burst_n / burst_s;
         printf("raw CURVE RTT (256 B), p50            %8.1f us\n", rtt);
+        printf("raw CURVE RTT, two processes, p50     %8.1f us\n", rtt2);
         printf("durable SQLite commit (1 row), p50    %8.1f us\n", commit);
         printf("batched durable inserts (64/commit)   %8.0f rows/s\n", batch_rate);
         printf("kith send->acked latency, p50         %8.1f us\n", p50);
