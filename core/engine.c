@@ -516,10 +516,12 @@ engine_close(struct engine *e)
     if (e == NULL) {
         return;
     }
+    engine_notes_flush(e, true);
     engine_stop_network(e);
     for (size_t i = 0; i < e->nbatch; i++) {
         free(e->batch[i].buf);
     }
+    free(e->notes);
     free(e->peers);
     engine_circles_free(e);
     engine_txn_cache_clear(e); /* wipes the unsealed sessions */
@@ -880,6 +882,7 @@ engine_on_peer_up(void *ctx, const uint8_t peer_id[TRANSPORT_PEER_ID])
     if (p == NULL) {
         return;
     }
+    engine_notes_flush(e, true); /* a refused hand-over's wait is written before the wake */
     if (store_outbox_wake(e->st, p->contact_id) == KITH_OK) {
         engine_flush(e, p->contact_id);
     }
@@ -907,12 +910,16 @@ engine_timeout_ms(struct engine *e, int cap)
     int64_t release = engine_boundary_next_ms(e);
     int64_t repair_due = engine_repair_next_ms(e);
     int64_t sync_due = engine_sync_next_ms(e);
+    int64_t notes_due = engine_notes_next_ms(e);
 
     if (repair_due >= 0 && (release < 0 || repair_due < release)) {
         release = repair_due; /* repair timers share the release wait */
     }
     if (sync_due >= 0 && (release < 0 || sync_due < release)) {
         release = sync_due; /* and so do anti-entropy rounds */
+    }
+    if (notes_due >= 0 && (release < 0 || notes_due < release)) {
+        release = notes_due; /* and the hand-overs of sends */
     }
     {
         int64_t delete_due = engine_retention_next_ms(e); /* disappearing messages */
@@ -1004,6 +1011,7 @@ engine_step(struct engine *e, int timeout_ms)
     engine_sync_run_due(e);
     engine_retention_run_due(e);
     engine_flush(e, 0);
+    engine_notes_flush(e, false);
     if (e->idle != NULL) {
         e->idle(e->idle_ctx);
     }

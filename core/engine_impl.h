@@ -139,7 +139,31 @@ struct engine {
     int64_t sync_next_ms;     /* next anti-entropy round */
     int64_t announce_at_ms;   /* a debounced HAVE announcement is due (0: none) */
     int64_t sync_ivl_ms;
+
+    /* engine_send's hand-overs not written yet (core/engine_send.c): each frame that went
+     * out makes its message "sent", each refused one waits for its peer. Written at the start
+     * of the next transaction (mostly the one that takes the acknowledgement), else by
+     * engine_notes_flush once they are KITH_NOTE_DELAY_MS old. Lost in a crash, a message
+     * stays "queued" until its acknowledgement makes it "delivered". */
+    struct engine_note *notes;
+    size_t nnotes;
+    size_t notes_cap;
+    int64_t notes_since_ms;
 };
+
+struct engine_note {
+    int64_t contact_id;
+    uint8_t msg_id[16];
+    bool sent;
+    bool history;
+};
+
+#define KITH_NOTE_DELAY_MS 50
+/* Inside an open transaction: write the pending hand-overs. */
+void engine_notes_apply(struct engine *e);
+/* In a transaction of their own when due (force: now); the ms until they are (-1: none). */
+void engine_notes_flush(struct engine *e, bool force);
+int64_t engine_notes_next_ms(const struct engine *e);
 
 int64_t engine_now_ms(void);
 /* "tcp://HOST:*" -> "tcp://HOST:PORT" with a free port; others checked and copied. */

@@ -938,6 +938,7 @@ engine_process_batch(struct engine *e)
     if (rc != KITH_OK) {
         goto out; /* frames stay unacknowledged; senders retry */
     }
+    engine_notes_apply(e); /* our sends' hand-overs, before their acknowledgements */
     engine_boundary_batch(e, true); /* the judge's inputs, read once per contact */
     for (size_t i = 0; i < e->nbatch; i++) {
         recv_one(e, b, &e->batch[i]);

@@ -116,8 +116,7 @@ engine_flush(struct engine *e, int64_t contact_id)
                                                 now + engine_backoff_ms(r->attempts + 1)));
             /* The first hand-over makes a queued message "sent" (handshake rows have no
              * history row: ENOTFOUND is expected for them). */
-            if (r->attempts == 0 &&
-                store_msg_set_state(e->st, r->msg_id, STORE_MSG_SENT) == KITH_OK) {
+            if (r->attempts == 0 && store_msg_mark_sent(e->st, r->msg_id) == KITH_OK) {
                 engine_emit(e, ENGINE_EV_STATE, p->name, r->msg_id);
             }
         } else {
@@ -218,7 +217,7 @@ engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handove
         struct engine_handed *h = &ho->v[i];
         if (!h->sent) {
             KITH_IGNORE(store_outbox_reschedule(e->st, h->msg_id, 0, now + 30000));
-        } else if (h->history && store_msg_set_state(e->st, h->msg_id, STORE_MSG_SENT) == KITH_OK &&
+        } else if (h->history && store_msg_mark_sent(e->st, h->msg_id) == KITH_OK &&
                    p != NULL) {
             engine_emit(e, ENGINE_EV_STATE, p->name, h->msg_id);
         }
@@ -226,21 +225,79 @@ engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handove
     engine_handover_clear(ho);
 }
 
-/* The same in a transaction of its own (retry bookkeeping only: no fsync; if it is lost, a
- * row stays "queued" until its acknowledgement makes it "delivered"). */
+/* Keep what the hand-over changed for the next transaction (engine_notes_apply). */
 static void
-engine_handover_note_alone(struct engine *e, int64_t contact_id, struct engine_handover *ho)
+engine_handover_defer(struct engine *e, int64_t contact_id, struct engine_handover *ho)
 {
-    if (ho->n == 0) {
+    if (ho->n > 0 && e->nnotes == 0) {
+        e->notes_since_ms = engine_now_ms();
+    }
+    for (size_t i = 0; i < ho->n; i++) {
+        struct engine_note *nt;
+        if (e->nnotes == e->notes_cap) {
+            e->notes_cap = e->notes_cap == 0 ? 16 : e->notes_cap * 2;
+            e->notes = xrealloc(e->notes, e->notes_cap * sizeof *e->notes);
+        }
+        nt = &e->notes[e->nnotes++];
+        nt->contact_id = contact_id;
+        memcpy(nt->msg_id, ho->v[i].msg_id, 16);
+        nt->sent = ho->v[i].sent;
+        nt->history = ho->v[i].history;
+    }
+    engine_handover_clear(ho);
+}
+
+void
+engine_notes_apply(struct engine *e)
+{
+    int64_t now = engine_now_ms();
+
+    for (size_t i = 0; i < e->nnotes; i++) {
+        const struct engine_note *nt = &e->notes[i];
+        struct engine_peer *p;
+        if (!nt->sent) {
+            KITH_IGNORE(store_outbox_reschedule(e->st, nt->msg_id, 0, now + 30000));
+        } else if (nt->history && store_msg_mark_sent(e->st, nt->msg_id) == KITH_OK &&
+                   (p = engine_peer_by_contact(e, nt->contact_id)) != NULL) {
+            engine_emit(e, ENGINE_EV_STATE, p->name, nt->msg_id);
+        }
+    }
+    e->nnotes = 0;
+}
+
+int64_t
+engine_notes_next_ms(const struct engine *e)
+{
+    int64_t left;
+
+    if (e->nnotes == 0) {
+        return -1;
+    }
+    left = e->notes_since_ms + KITH_NOTE_DELAY_MS - engine_now_ms();
+    return left > 0 ? left : 0;
+}
+
+/* Retry bookkeeping only: no fsync; if it is lost, a row stays "queued" until its
+ * acknowledgement makes it "delivered". */
+void
+engine_notes_flush(struct engine *e, bool force)
+{
+    if (e->nnotes == 0 || (!force && engine_notes_next_ms(e) > 0)) {
         return;
     }
-    if (store_begin_relaxed(e->st) == KITH_OK) {
-        engine_handover_note(e, contact_id, ho);
+    switch (store_begin_relaxed(e->st)) {
+    case KITH_OK:
+        engine_notes_apply(e);
         if (store_commit(e->st) != KITH_OK) {
             store_rollback(e->st);
         }
+        break;
+    case KITH_ESTATE: /* a transaction is open: they go with it */
+        engine_notes_apply(e);
+        break;
+    default:
+        break; /* kept for the next transaction */
     }
-    engine_handover_clear(ho);
 }
 
 /* Inside the chunk's transaction: reserve n Lamport ticks and read the conversation's
@@ -432,6 +489,7 @@ engine_seal_commit(struct engine *e, const struct store_contact *c, struct envel
     if (rc != KITH_OK) {
         return rc;
     }
+    engine_notes_apply(e); /* the previous sends' hand-overs */
     engine_txn_init(&t);
     s = engine_txn_session(e, &t, c->id); /* from the session cache when it is current */
     rc = s != NULL ? engine_seal_into(e, c, s, env, m, msg_id, ho) : KITH_ENOTFOUND;
@@ -531,6 +589,7 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         if (rc != KITH_OK) {
             break;
         }
+        engine_notes_apply(e);
         if (hop != NULL) {
             engine_handover_note(e, c.id, hop); /* the previous chunk's */
         }
@@ -579,7 +638,7 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         }
     }
     if (hop != NULL) {
-        engine_handover_note_alone(e, c.id, hop);
+        engine_handover_defer(e, c.id, hop);
         engine_handover_fini(hop);
     }
     return rc;
@@ -614,7 +673,7 @@ engine_send(struct engine *e, const char *target, const char *text, unsigned fla
         kcrypt_hex(id_out, msg_id, 16);
         engine_flush(e, c.id); /* older rows that are due go first */
         engine_handover_send(e, c.id, &ho);
-        engine_handover_note_alone(e, c.id, &ho);
+        engine_handover_defer(e, c.id, &ho); /* written with the acknowledgement, mostly */
     }
     engine_handover_fini(&ho);
     return rc;

@@ -99,6 +99,7 @@ static const char *const store_sql[S_COUNT] = {
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                   "?16, ?17, ?18, ?19)",
     [S_MSG_STATE] = "UPDATE msg SET state = ?2 WHERE msg_id = ?1",
+    [S_MSG_SENT] = "UPDATE msg SET state = 1 WHERE msg_id = ?1 AND state = 0",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM msg WHERE msg_id = ?1",
     [S_MSG_LOG] = "SELECT " MSG_COLS " FROM (SELECT " MSG_COLS " FROM msg WHERE contact_id = ?1 "
                   "AND lamport < ?2 ORDER BY lamport DESC, outgoing DESC, sender_seq DESC, "

@@ -222,6 +222,9 @@ struct store_msg_frame {
 KITH_NODISCARD int store_msg_add_queued(struct store *st, const struct store_msg *m,
                                         const struct store_msg_frame *f);
 KITH_NODISCARD int store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state);
+/* QUEUED -> SENT only (a later state stays): KITH_OK, or KITH_ENOTFOUND when the message is
+ * not (or no longer) queued. */
+KITH_NODISCARD int store_msg_mark_sent(struct store *st, const uint8_t msg_id[16]);
 KITH_NODISCARD int store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m);
 /* The last `limit` messages of a conversation (0 = all), oldest first, in
  * display order (lamport, sender member, sender_seq); before_lamport > 0 pages

@@ -90,6 +90,7 @@ enum store_stmt {
     S_SEEN_ADD,
     S_SEEN_HAS,
     S_MSG_ADD,
+    S_MSG_SENT,
     S_MSG_STATE,
     S_MSG_GET,
     S_MSG_LOG,

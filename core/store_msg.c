@@ -114,6 +114,15 @@ store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state)
     return store_changed(st, store_exec_stmt(s));
 }
 
+int
+store_msg_mark_sent(struct store *st, const uint8_t msg_id[16])
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_SENT);
+
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    return store_changed(st, store_exec_stmt(s));
+}
+
 /* Decode the current row of a MSG_COLS query into m (text malloc'd). */
 static int
 store_msg_row(const struct store *st, sqlite3_stmt *s, struct store_msg *m)
