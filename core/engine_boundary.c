@@ -473,6 +473,10 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
     if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
         at = 0;
     }
+    if (store_msg_acknowledged(e->st, id, tell, at) == KITH_OK) {
+        engine_emit(e, ENGINE_EV_STATE, p->name, id); /* a message, its frame waiting */
+        return false;
+    }
     if (store_outbox_remove(e->st, id) != KITH_OK) {
         /* Already acknowledged: an update (a consent answer) or a repeat. Only receipts
          * that name our messages are acknowledged, so acknowledgements never echo. */

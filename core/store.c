@@ -156,6 +156,9 @@ static const char *const store_sql[S_COUNT] = {
     [S_MSG_RELEASE] = "UPDATE msg SET state = ?2, reason = ?3, release_at = ?4, visible_at = ?5, "
                       "digest = ?6 WHERE msg_id = ?1",
     [S_MSG_DELIVERED] = "UPDATE msg SET state = 2, tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
+    [S_MSG_ACKED] = "UPDATE msg SET state = 2, tell = ?2, tell_at = ?3, ob_attempts = 0, "
+                    "ob_next_at = NULL, ob_frame = NULL, ob_ack = NULL WHERE msg_id = ?1 AND "
+                    "ob_next_at IS NOT NULL",
     [S_MSG_TELL] = "UPDATE msg SET tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
     /* circles (store_circle.c, store_relay.c) */
     [S_CIRCLE_ADD] = "INSERT INTO circle(id, circle_id, name_idx, state, created_at, name, ops, "

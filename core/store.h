@@ -262,6 +262,11 @@ KITH_NODISCARD int store_msg_set_tell(struct store *st, const uint8_t msg_id[16]
  * KITH_OK, KITH_ENOTFOUND (no history row: a control message), KITH_EINVAL. */
 KITH_NODISCARD int store_msg_set_delivered(struct store *st, const uint8_t msg_id[16], int tell,
                                            int64_t tell_at);
+/* A message whose frame waits in its row is acknowledged: DELIVERED with what the receipt
+ * told, and the frame leaves the row (store_outbox_remove and store_msg_set_delivered in one
+ * write). KITH_ENOTFOUND when no frame of that id waits in a message row. */
+KITH_NODISCARD int store_msg_acknowledged(struct store *st, const uint8_t msg_id[16], int tell,
+                                          int64_t tell_at);
 void store_msg_free(struct store_msg *m); /* frees text */
 void store_msgs_free(struct store_msg *m, size_t n);
 

@@ -120,6 +120,7 @@ enum store_stmt {
     S_MSG_RELEASE,
     S_MSG_TELL,
     S_MSG_DELIVERED,
+    S_MSG_ACKED,
     /* circles (store_circle.c, store_relay.c) */
     S_CIRCLE_ADD,
     S_CIRCLE_BY_NAME,

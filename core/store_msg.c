@@ -402,6 +402,12 @@ store_msg_set_delivered(struct store *st, const uint8_t msg_id[16], int tell, in
     return store_msg_tell_write(st, S_MSG_DELIVERED, msg_id, tell, tell_at);
 }
 
+int
+store_msg_acknowledged(struct store *st, const uint8_t msg_id[16], int tell, int64_t tell_at)
+{
+    return store_msg_tell_write(st, S_MSG_ACKED, msg_id, tell, tell_at);
+}
+
 void
 store_msg_free(struct store_msg *m)
 {

@@ -1145,7 +1145,16 @@ outbox__history_frames_wait_in_their_message_rows(void **state)
     assert_int_equal(store_msg_delete_due(f->st, NOW + 1, &deleted), KITH_OK);
     assert_int_equal(deleted, 1);
     assert_int_equal(store_outbox_remove(f->st, ctl), KITH_OK);
-    assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 2)), KITH_OK);
+    /* acknowledged in one write: delivered, what the receipt told, the frame gone */
+    assert_int_equal(store_msg_acknowledged(f->st, ctl, 1, 0), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_acknowledged(f->st, msg_id_of(id, 9, 2), 2, 77), KITH_OK);
+    assert_int_equal(store_msg_acknowledged(f->st, msg_id_of(id, 9, 2), 2, 77), KITH_ENOTFOUND);
+    assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 2)), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_get(f->st, msg_id_of(id, 9, 2), &back), KITH_OK);
+    assert_int_equal(back.state, STORE_MSG_DELIVERED);
+    assert_int_equal(back.tell, 2);
+    assert_int_equal(back.tell_at, 77);
+    store_msg_free(&back);
     assert_int_equal(store_outbox_next_at(f->st, &next), KITH_ENOTFOUND);
 }
 
