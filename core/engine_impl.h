@@ -156,6 +156,7 @@ struct engine_note {
     uint8_t msg_id[16];
     bool sent;
     bool history;
+    int64_t wait_ms; /* refused: how long it waits */
 };
 
 #define KITH_NOTE_DELAY_MS 50

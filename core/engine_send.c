@@ -49,6 +49,21 @@ engine_test_tamper(uint8_t *frame, size_t len)
 #endif
 }
 
+/* How long a refused frame waits. With a live connection the peer's send queue is full
+ * (backpressure): soon again. Without one the peer is away: their coming up wakes the row,
+ * and meanwhile circle members may carry it (engine_relay_offer). */
+static bool
+engine_peer_live(const struct engine *e, const struct engine_peer *p)
+{
+    return p != NULL && transport_peer_reachable(e->tp, p->member_id);
+}
+
+static int64_t
+engine_refused_wait_ms(const struct engine *e, const struct engine_peer *p)
+{
+    return engine_peer_live(e, p) ? KITH_BACKPRESSURE_MS : KITH_AWAY_WAIT_MS;
+}
+
 /* A frame past its expires_at is not sent again: its message becomes EXPIRED in
  * our history (shown to the person) and the row leaves the outbox. */
 static bool
@@ -121,14 +136,16 @@ engine_flush(struct engine *e, int64_t contact_id)
             }
         } else {
             /* No live path: the peer coming up wakes these rows at once. Meanwhile members
-             * of a circle we share with them may carry it (store-and-forward). */
-            if (p != NULL) {
+             * of a circle we share with them may carry it (store-and-forward). A full queue
+             * to a live peer is tried again shortly. */
+            if (p != NULL && !engine_peer_live(e, p)) {
                 engine_relay_offer(e, p, r->frame, r->frame_len);
             }
             if (!skip && nblocked < 64) {
                 blocked[nblocked++] = r->contact_id;
             }
-            KITH_IGNORE(store_outbox_reschedule(e->st, r->msg_id, r->attempts, now + 30000));
+            KITH_IGNORE(store_outbox_reschedule(e->st, r->msg_id, r->attempts,
+                                                now + engine_refused_wait_ms(e, p)));
         }
     }
     if (store_commit(e->st) != KITH_OK) {
@@ -147,6 +164,7 @@ struct engine_handed {
     size_t len;
     bool history;
     bool sent;
+    int64_t wait_ms; /* refused: how long it waits (engine_refused_wait_ms) */
 };
 
 struct engine_handover {
@@ -199,7 +217,8 @@ engine_handover_send(struct engine *e, int64_t contact_id, struct engine_handove
             continue;
         }
         live = false;
-        if (p != NULL) {
+        h->wait_ms = engine_refused_wait_ms(e, p);
+        if (p != NULL && h->wait_ms != KITH_BACKPRESSURE_MS) {
             engine_relay_offer(e, p, h->frame, h->len);
         }
     }
@@ -216,7 +235,7 @@ engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handove
     for (size_t i = 0; i < ho->n; i++) {
         struct engine_handed *h = &ho->v[i];
         if (!h->sent) {
-            KITH_IGNORE(store_outbox_reschedule(e->st, h->msg_id, 0, now + 30000));
+            KITH_IGNORE(store_outbox_reschedule(e->st, h->msg_id, 0, now + h->wait_ms));
         } else if (h->history && store_msg_mark_sent(e->st, h->msg_id) == KITH_OK &&
                    p != NULL) {
             engine_emit(e, ENGINE_EV_STATE, p->name, h->msg_id);
@@ -243,6 +262,7 @@ engine_handover_defer(struct engine *e, int64_t contact_id, struct engine_handov
         memcpy(nt->msg_id, ho->v[i].msg_id, 16);
         nt->sent = ho->v[i].sent;
         nt->history = ho->v[i].history;
+        nt->wait_ms = ho->v[i].wait_ms;
     }
     engine_handover_clear(ho);
 }
@@ -256,7 +276,7 @@ engine_notes_apply(struct engine *e)
         const struct engine_note *nt = &e->notes[i];
         struct engine_peer *p;
         if (!nt->sent) {
-            KITH_IGNORE(store_outbox_reschedule(e->st, nt->msg_id, 0, now + 30000));
+            KITH_IGNORE(store_outbox_reschedule(e->st, nt->msg_id, 0, now + nt->wait_ms));
         } else if (nt->history && store_msg_mark_sent(e->st, nt->msg_id) == KITH_OK &&
                    (p = engine_peer_by_contact(e, nt->contact_id)) != NULL) {
             engine_emit(e, ENGINE_EV_STATE, p->name, nt->msg_id);
@@ -580,11 +600,11 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
     if (rc != KITH_OK) {
         return rc;
     }
-    /* Group commit: up to KITH_GROUP_COMMIT messages per transaction, each chunk handed to
+    /* Group commit: up to KITH_SEND_CHUNK messages per transaction, each chunk handed to
      * the network after its COMMIT; the next chunk's transaction records that hand-over. */
     memset(&ho, 0, sizeof ho);
     while (done < n && rc == KITH_OK) {
-        size_t chunk = n - done < KITH_GROUP_COMMIT ? n - done : KITH_GROUP_COMMIT;
+        size_t chunk = n - done < KITH_SEND_CHUNK ? n - done : KITH_SEND_CHUNK;
         rc = store_begin(e->st);
         if (rc != KITH_OK) {
             break;

@@ -24,6 +24,12 @@
 #define KITH_RECONNECT_IVL_MAX_MS 60000
 #define KITH_ACK_BATCH 256
 #define KITH_GROUP_COMMIT 64
+/* Messages of ours sealed and committed per transaction by engine_send_batch. */
+#define KITH_SEND_CHUNK 256
 #define KITH_RETRY_MAX_S 512
+/* A frame refused while its peer is connected (the send queue is full): tried again this soon.
+ * Refused without a connection, it waits for the peer to come up (at most KITH_AWAY_WAIT_MS). */
+#define KITH_BACKPRESSURE_MS 200
+#define KITH_AWAY_WAIT_MS 30000
 
 #endif
