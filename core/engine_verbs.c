@@ -386,17 +386,16 @@ int
 engine_msg_state(struct engine *e, const char *id_hex, const char **state)
 {
     uint8_t id[16];
-    struct store_msg m;
+    int st = 0;
     int rc = engine_parse_id(id_hex, id);
 
     *state = NULL;
     if (rc != KITH_OK) {
         return rc;
     }
-    rc = store_msg_get(e->st, id, &m);
+    rc = store_msg_state(e->st, id, &st);
     if (rc == KITH_OK) {
-        *state = engine_state_name(m.state);
-        store_msg_free(&m);
+        *state = engine_state_name(st);
     } else if (rc == KITH_ENOTFOUND) {
         rc = engine_circle_msg_state(e, id, state); /* a circle message */
     }

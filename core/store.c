@@ -101,6 +101,7 @@ static const char *const store_sql[S_COUNT] = {
     [S_MSG_STATE] = "UPDATE msg SET state = ?2 WHERE msg_id = ?1",
     [S_MSG_SENT] = "UPDATE msg SET state = 1 WHERE msg_id = ?1 AND state = 0",
     [S_MSG_GET] = "SELECT " MSG_COLS " FROM msg WHERE msg_id = ?1",
+    [S_MSG_GET_STATE] = "SELECT state FROM msg WHERE msg_id = ?1",
     [S_MSG_LOG] = "SELECT " MSG_COLS " FROM (SELECT " MSG_COLS " FROM msg WHERE contact_id = ?1 "
                   "AND lamport < ?2 ORDER BY lamport DESC, outgoing DESC, sender_seq DESC, "
                   "msg_id DESC LIMIT ?3) ORDER BY lamport, outgoing, sender_seq, msg_id",
@@ -329,6 +330,10 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     "DELETE FROM outbox WHERE msg_id IN (SELECT msg_id FROM msg);"
     "CREATE INDEX msg_outbox ON msg(ob_next_at) WHERE ob_next_at IS NOT NULL;",
 };
+
+/* A store's connection is used by one thread at a time (kith starts no threads; libzmq's
+ * never touch the store): no per-connection mutex around every SQLite call. */
+#define STORE_OPEN_FLAGS (SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX)
 
 /* ---- small helpers ---- */
 
@@ -1008,7 +1013,7 @@ store_create(const char *path, const char *pass, size_t pass_len, const struct s
     }
     st = xcalloc(1, sizeof *st);
     st->keys = store_keys_alloc();
-    rc = store_rc(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, store_vfs_name()));
+    rc = store_rc(sqlite3_open_v2(path, &st->db, STORE_OPEN_FLAGS, store_vfs_name()));
     if (rc == KITH_OK) {
         rc = store_configure(st->db);
     }
@@ -1189,7 +1194,7 @@ store_open(const char *path, const char *pass, size_t pass_len, struct store **o
     wal_existed = stat(wal, &sb) == 0;
     st = xcalloc(1, sizeof *st);
     st->keys = store_keys_alloc();
-    rc = store_rc(sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, store_vfs_name()));
+    rc = store_rc(sqlite3_open_v2(path, &st->db, STORE_OPEN_FLAGS, store_vfs_name()));
     if (rc == KITH_OK && wal_existed) {
         /* Until the DEK unwraps, closing must not fold an existing WAL into the file. */
         rc = sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) == SQLITE_OK

@@ -226,6 +226,8 @@ KITH_NODISCARD int store_msg_set_state(struct store *st, const uint8_t msg_id[16
  * not (or no longer) queued. */
 KITH_NODISCARD int store_msg_mark_sent(struct store *st, const uint8_t msg_id[16]);
 KITH_NODISCARD int store_msg_get(struct store *st, const uint8_t msg_id[16], struct store_msg *m);
+/* Only the state (nothing unsealed): KITH_OK, KITH_ENOTFOUND, KITH_ECORRUPT. */
+KITH_NODISCARD int store_msg_state(struct store *st, const uint8_t msg_id[16], int *state);
 /* The last `limit` messages of a conversation (0 = all), oldest first, in
  * display order (lamport, sender member, sender_seq); before_lamport > 0 pages
  * backwards (only rows with lamport < before_lamport). */

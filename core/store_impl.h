@@ -93,6 +93,7 @@ enum store_stmt {
     S_MSG_SENT,
     S_MSG_STATE,
     S_MSG_GET,
+    S_MSG_GET_STATE,
     S_MSG_LOG,
     S_MSG_COUNTS,
     S_LAMPORT,

@@ -115,6 +115,26 @@ store_msg_set_state(struct store *st, const uint8_t msg_id[16], int state)
 }
 
 int
+store_msg_state(struct store *st, const uint8_t msg_id[16], int *state)
+{
+    sqlite3_stmt *s = store_stmt(st, S_MSG_GET_STATE);
+    int64_t v = 0;
+    int rc;
+
+    *state = 0;
+    sqlite3_bind_blob(s, 1, msg_id, 16, SQLITE_STATIC);
+    rc = store_step_row(s);
+    if (rc == KITH_OK && !store_col_int(s, 0, STORE_MSG_QUEUED, STORE_MSG_EXPIRED, &v)) {
+        rc = KITH_ECORRUPT;
+    }
+    store_done(s);
+    if (rc == KITH_OK) {
+        *state = (int)v;
+    }
+    return rc;
+}
+
+int
 store_msg_mark_sent(struct store *st, const uint8_t msg_id[16])
 {
     sqlite3_stmt *s = store_stmt(st, S_MSG_SENT);

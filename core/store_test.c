@@ -1155,6 +1155,12 @@ outbox__history_frames_wait_in_their_message_rows(void **state)
     assert_int_equal(back.tell, 2);
     assert_int_equal(back.tell_at, 77);
     store_msg_free(&back);
+    {
+        int st = -1;
+        assert_int_equal(store_msg_state(f->st, msg_id_of(id, 9, 2), &st), KITH_OK);
+        assert_int_equal(st, STORE_MSG_DELIVERED);
+        assert_int_equal(store_msg_state(f->st, ctl, &st), KITH_ENOTFOUND);
+    }
     assert_int_equal(store_outbox_next_at(f->st, &next), KITH_ENOTFOUND);
 }
 
