@@ -474,6 +474,7 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
         at = 0;
     }
     if (store_msg_acknowledged(e->st, id, tell, at) == KITH_OK) {
+        engine_notes_forget(e, id); /* delivered: its "sent" is moot */
         engine_emit(e, ENGINE_EV_STATE, p->name, id); /* a message, its frame waiting */
         return false;
     }
@@ -482,6 +483,7 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
          * that name our messages are acknowledged, so acknowledgements never echo. */
         return eb_receipt_update(e, p, id, tell, at);
     }
+    engine_notes_forget(e, id);
     /* Control messages have no history row: ENOTFOUND is expected for them. */
     if (store_msg_set_delivered(e->st, id, tell, at) == KITH_OK) {
         engine_emit(e, ENGINE_EV_STATE, p->name, id);

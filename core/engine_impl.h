@@ -162,6 +162,8 @@ struct engine_note {
 #define KITH_NOTE_DELAY_MS 50
 /* Inside an open transaction: write the pending hand-overs. */
 void engine_notes_apply(struct engine *e);
+/* A message was acknowledged: its pending hand-over need not be written. */
+void engine_notes_forget(struct engine *e, const uint8_t msg_id[16]);
 /* In a transaction of their own when due (force: now); the ms until they are (-1: none). */
 void engine_notes_flush(struct engine *e, bool force);
 int64_t engine_notes_next_ms(const struct engine *e);

@@ -278,6 +278,7 @@ recv_acked(struct engine *e, struct engine_peer *p, const struct envelope *env)
         if (store_outbox_remove(e->st, id) != KITH_OK) {
             continue; /* a duplicate ACK */
         }
+        engine_notes_forget(e, id);
         if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
             engine_emit(e, ENGINE_EV_STATE, p->name, id);
         }
@@ -938,13 +939,15 @@ engine_process_batch(struct engine *e)
     if (rc != KITH_OK) {
         goto out; /* frames stay unacknowledged; senders retry */
     }
-    engine_notes_apply(e); /* our sends' hand-overs, before their acknowledgements */
     engine_boundary_batch(e, true); /* the judge's inputs, read once per contact */
     for (size_t i = 0; i < e->nbatch; i++) {
         recv_one(e, b, &e->batch[i]);
         engine_crash_point("recv.after_decrypt");
     }
     engine_boundary_batch(e, false);
+    /* Our sends' hand-overs that no acknowledgement in this batch made moot ("sent" only
+     * ever follows "queued"; a refused frame's wait only applies while it waits). */
+    engine_notes_apply(e);
     rc = recv_clock_settle(e, b, 0);
     if (rc == KITH_OK) {
         recv_seal_acks(e, b);

@@ -285,6 +285,19 @@ engine_notes_apply(struct engine *e)
     e->nnotes = 0;
 }
 
+void
+engine_notes_forget(struct engine *e, const uint8_t msg_id[16])
+{
+    for (size_t i = e->nnotes; i > 0; i--) {
+        if (memcmp(e->notes[i - 1].msg_id, msg_id, 16) == 0) {
+            /* keep the order of the rest: they are written in the order they were sent */
+            memmove(&e->notes[i - 1], &e->notes[i], (e->nnotes - i) * sizeof *e->notes);
+            e->nnotes--;
+            return;
+        }
+    }
+}
+
 int64_t
 engine_notes_next_ms(const struct engine *e)
 {
@@ -657,8 +670,14 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             }
         }
     }
+    if (hop != NULL && hop->n > 0 && store_begin_relaxed(e->st) == KITH_OK) {
+        /* the last chunk's hand-over, at once: a burst's acknowledgements come in bulk */
+        engine_handover_note(e, c.id, hop);
+        if (store_commit(e->st) != KITH_OK) {
+            store_rollback(e->st);
+        }
+    }
     if (hop != NULL) {
-        engine_handover_defer(e, c.id, hop);
         engine_handover_fini(hop);
     }
     return rc;
