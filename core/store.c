@@ -148,7 +148,8 @@ static const char *const store_sql[S_COUNT] = {
     [S_MSG_VISIBLE] = "SELECT visible_at FROM msg WHERE outgoing = 0 AND visible_at >= ?2 AND "
                       "(?1 = 0 OR contact_id = ?1) AND digest = 0 ORDER BY visible_at DESC "
                       "LIMIT ?3",
-    [S_MSG_VISIBLE_DIGEST] = "SELECT DISTINCT visible_at FROM msg WHERE outgoing = 0 AND "
+    [S_MSG_VISIBLE_DIGEST] = "SELECT DISTINCT visible_at FROM msg INDEXED BY msg_digest WHERE "
+                             "outgoing = 0 AND "
                              "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 1 "
                              "ORDER BY visible_at DESC LIMIT ?3",
     [S_MSG_HELD] = "SELECT " MSG_COLS " FROM msg WHERE outgoing = 0 AND state = 4 AND "
@@ -328,7 +329,10 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
     " frame, ack FROM outbox WHERE outbox.msg_id = msg.msg_id)"
     " WHERE msg_id IN (SELECT msg_id FROM outbox);"
     "DELETE FROM outbox WHERE msg_id IN (SELECT msg_id FROM msg);"
-    "CREATE INDEX msg_outbox ON msg(ob_next_at) WHERE ob_next_at IS NOT NULL;",
+    "CREATE INDEX msg_outbox ON msg(ob_next_at) WHERE ob_next_at IS NOT NULL;"
+    /* digests apart (few rows): the rate limit's newest digest times without walking every
+     * visible message in its window */
+    "CREATE INDEX msg_digest ON msg(visible_at) WHERE outgoing = 0 AND digest = 1;",
 };
 
 /* A store's connection is used by one thread at a time (kith starts no threads; libzmq's

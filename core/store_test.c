@@ -1599,7 +1599,8 @@ make_schema_4(const struct fx *f)
     char got[512];
     char wal[160];
 
-    raw_exec(f->db, "BEGIN; DROP INDEX IF EXISTS msg_outbox; ALTER TABLE msg DROP COLUMN ob_ack;"
+    raw_exec(f->db, "BEGIN; DROP INDEX IF EXISTS msg_outbox; DROP INDEX IF EXISTS msg_digest;"
+                    "ALTER TABLE msg DROP COLUMN ob_ack;"
                     "ALTER TABLE msg DROP COLUMN ob_frame; ALTER TABLE msg DROP COLUMN ob_next_at;"
                     "ALTER TABLE msg DROP COLUMN ob_attempts; ALTER TABLE outbox DROP COLUMN ack;"
                     "DROP INDEX IF EXISTS msg_pending; DROP INDEX IF EXISTS msg_visible_in;"
@@ -1830,7 +1831,8 @@ migration__takes_a_version_4_file_to_7__keeping_messages_and_outbox(void **state
     assert_string_equal(migrated, "7");
     raw_rows(f->db, SQL_MSG_INDEXES, migrated, 65536);
     assert_string_equal(migrated,
-                        "msg_delete,msg_log,msg_outbox,msg_pending,msg_release,msg_visible_in");
+                        "msg_delete,msg_digest,msg_log,msg_outbox,msg_pending,msg_release,"
+                        "msg_visible_in");
     /* the three frames of history messages moved into their rows; the new one stayed */
     raw_rows(f->db, "SELECT count(*) FROM outbox", migrated, 65536);
     assert_string_equal(migrated, "1");
