@@ -32,7 +32,8 @@ struct wal_file {
     size_t len;
     size_t cap;
     sqlite3_int64 off;
-    int commit_page; /* the header just buffered marks a commit: write after its page */
+    int commit_page;  /* the header just buffered marks a commit: write after its page */
+    int after_commit; /* the commit frame is written: so is everything until the next frame */
 };
 
 static sqlite3_vfs store_vfs;
@@ -80,6 +81,9 @@ wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
     if (amt <= 0) {
         return w->real->pMethods->xWrite(w->real, data, amt, off);
     }
+    if (amt == WAL_FRAME_HEADER) {
+        w->after_commit = 0; /* a frame begins */
+    }
     if (w->len > 0 && off != w->off + (sqlite3_int64)w->len) {
         rc = wal_flush(w); /* not the next byte of the run: write the run first */
     }
@@ -117,8 +121,14 @@ wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
     }
     memcpy(w->buf + w->len, p, (size_t)amt);
     w->len += (size_t)amt;
-    if (w->commit_page) {
-        return wal_flush(w); /* the commit frame is complete: the transaction's run is done */
+    if (w->commit_page || w->after_commit) {
+        /* The commit frame is complete: the transaction's run is done. Until the next frame
+         * header every write goes out at once: without powersafe overwrite, SQLite pads the
+         * log to a sector with copies of the commit frame and may split one around a sync,
+         * and those frames are indexed too. */
+        rc = wal_flush(w);
+        w->after_commit = 1;
+        return rc;
     }
     /* A frame header: bytes 4..7 hold the database size after a commit, zero otherwise. */
     if (amt == WAL_FRAME_HEADER && (p[4] | p[5] | p[6] | p[7]) != 0) {

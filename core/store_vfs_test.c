@@ -191,6 +191,37 @@ test_large_run(void **state)
     integrity_ok(f->r);
 }
 
+/* Without powersafe overwrite SQLite pads each durable commit to a sector with copies of the
+ * commit frame, splitting one around a sync, and indexes them: they reach the file before
+ * the reader needs them. */
+static void
+test_padded_commits(void **state)
+{
+    struct fixture *f = *state;
+    char uri[200];
+
+    sqlite3_close(f->w);
+    f->w = NULL;
+    snprintf(uri, sizeof uri, "file:%s?psow=0", f->path);
+    assert_int_equal(sqlite3_open_v2(uri, &f->w, SQLITE_OPEN_READWRITE | SQLITE_OPEN_URI,
+                                     store_vfs_name()),
+                     SQLITE_OK);
+    exec_ok(f->w, "PRAGMA synchronous = FULL");
+    for (int i = 1; i <= 30; i++) {
+        char sql[160];
+        exec_ok(f->w, "BEGIN IMMEDIATE");
+        insert_rows(f->w, i % 7 + 1, 200 + 97 * i);
+        snprintf(sql, sizeof sql, "UPDATE t SET v = zeroblob(%d) WHERE id = %d", 50 + i, i);
+        exec_ok(f->w, sql);
+        exec_ok(f->w, "COMMIT");
+        assert_int_equal(int_of(f->r, "SELECT count(*) FROM t WHERE length(v) > 0"),
+                         int_of(f->w, "SELECT count(*) FROM t"));
+        assert_int_equal(int_of(f->r, "SELECT sum(length(v)) FROM t"),
+                         int_of(f->w, "SELECT sum(length(v)) FROM t"));
+    }
+    integrity_ok(f->r);
+}
+
 /* A process killed with SIGKILL right after its durable COMMIT returned loses none of it. */
 static void
 test_killed_after_commit(void **state)
@@ -229,6 +260,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_commits_visible_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spill_and_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_padded_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_after_commit, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
