@@ -336,6 +336,60 @@ exchange__attributes_frames_to_peer_id__both_ways(void **state)
     node_close(&b);
 }
 
+/* A peer that stops reading: once its queues and the sockets' buffers are full, a send is
+ * refused (KITH_EAGAIN) while the peer stays reachable (the engine then tries again shortly,
+ * not as if the peer were away); when it reads again, sends go through again. */
+static void
+send__full_queue_is_eagain__while_the_peer_stays_reachable(void **state)
+{
+    static uint8_t frame[4096];
+    struct node a;
+    struct node b;
+    struct node *both[2] = { &a, &b };
+    int64_t deadline;
+    size_t sent = 0;
+    int rc = KITH_OK;
+
+    (void)state;
+    node_init(&a);
+    node_init(&b);
+    node_allow(&a, b.pk, TRANSPORT_CONTACT, PEER_B);
+    node_allow(&b, a.pk, TRANSPORT_CONTACT, PEER_A);
+    assert_int_equal(node_open(&a, "tcp://127.0.0.1:*"), KITH_OK);
+    assert_int_equal(node_open(&b, "tcp://127.0.0.1:*"), KITH_OK);
+    assert_int_equal(transport_peer_set(a.t, PEER_B, b.pk, transport_endpoint(b.t)), KITH_OK);
+    assert_int_equal(transport_peer_set(b.t, PEER_A, a.pk, transport_endpoint(a.t)), KITH_OK);
+    assert_true(pump(both, 2, 5000, has_two_ups, both));
+    randombytes_buf(frame, sizeof frame);
+
+    /* B reads nothing: A fills libzmq's queues (1,000 frames each side) and the TCP buffers. */
+    deadline = now_ms() + 20000;
+    while (now_ms() < deadline && sent < 200000) {
+        rc = transport_send(a.t, PEER_B, frame, sizeof frame);
+        if (rc != KITH_OK) {
+            break;
+        }
+        sent++;
+    }
+    assert_int_equal(rc, KITH_EAGAIN);
+    assert_true(sent >= 1000);
+    assert_true(transport_peer_reachable(a.t, PEER_B));
+
+    /* B reads again: A's sends go through again. */
+    deadline = now_ms() + 20000;
+    while (now_ms() < deadline) {
+        (void)pump(both, 2, 20, NULL, NULL);
+        rc = transport_send(a.t, PEER_B, frame, sizeof frame);
+        if (rc == KITH_OK) {
+            break;
+        }
+    }
+    assert_int_equal(rc, KITH_OK);
+    assert_true(transport_peer_reachable(a.t, PEER_B));
+    node_close(&a);
+    node_close(&b);
+}
+
 static void
 dispatch__reads_at_most_max_frames__per_call(void **state)
 {
@@ -652,6 +706,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exchange__attributes_frames_to_peer_id__both_ways),
         cmocka_unit_test(dispatch__reads_at_most_max_frames__per_call),
+        cmocka_unit_test(send__full_queue_is_eagain__while_the_peer_stays_reachable),
         cmocka_unit_test(send__replies_over_inbound_route__when_peer_has_no_endpoint),
         cmocka_unit_test(zap__refuses_unknown_key__silently_and_delivers_nothing),
         cmocka_unit_test(zap__admits_invitee__and_reply_reaches_it),
