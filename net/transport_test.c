@@ -215,6 +215,23 @@ has_two_ups(void *arg)
     return pair[0]->ups >= 1 && pair[1]->ups >= 1;
 }
 
+/* A and B on 127.0.0.1, each a contact of the other, both DEALERs up. */
+static void
+nodes_connect(struct node *a, struct node *b)
+{
+    struct node *both[2] = { a, b };
+
+    node_init(a);
+    node_init(b);
+    node_allow(a, b->pk, TRANSPORT_CONTACT, PEER_B);
+    node_allow(b, a->pk, TRANSPORT_CONTACT, PEER_A);
+    assert_int_equal(node_open(a, "tcp://127.0.0.1:*"), KITH_OK);
+    assert_int_equal(node_open(b, "tcp://127.0.0.1:*"), KITH_OK);
+    assert_int_equal(transport_peer_set(a->t, PEER_B, b->pk, transport_endpoint(b->t)), KITH_OK);
+    assert_int_equal(transport_peer_set(b->t, PEER_A, a->pk, transport_endpoint(a->t)), KITH_OK);
+    assert_true(pump(both, 2, 5000, has_two_ups, both));
+}
+
 /* ---- raw libzmq clients ---- */
 
 struct raw_client {
@@ -301,15 +318,7 @@ exchange__attributes_frames_to_peer_id__both_ways(void **state)
     struct node b;
     struct node *both[2] = { &a, &b };
 
-    node_init(&a);
-    node_init(&b);
-    node_allow(&a, b.pk, TRANSPORT_CONTACT, PEER_B);
-    node_allow(&b, a.pk, TRANSPORT_CONTACT, PEER_A);
-    assert_int_equal(node_open(&a, "tcp://127.0.0.1:*"), KITH_OK);
-    assert_int_equal(node_open(&b, "tcp://127.0.0.1:*"), KITH_OK);
-    assert_int_equal(transport_peer_set(a.t, PEER_B, b.pk, transport_endpoint(b.t)), KITH_OK);
-    assert_int_equal(transport_peer_set(b.t, PEER_A, a.pk, transport_endpoint(a.t)), KITH_OK);
-    assert_true(pump(both, 2, 5000, has_two_ups, both));
+    nodes_connect(&a, &b);
     assert_memory_equal(a.last_up, PEER_B, TRANSPORT_PEER_ID);
     assert_memory_equal(b.last_up, PEER_A, TRANSPORT_PEER_ID);
     assert_true(transport_peer_reachable(a.t, PEER_B));
@@ -351,15 +360,7 @@ send__full_queue_is_eagain__while_the_peer_stays_reachable(void **state)
     int rc = KITH_OK;
 
     (void)state;
-    node_init(&a);
-    node_init(&b);
-    node_allow(&a, b.pk, TRANSPORT_CONTACT, PEER_B);
-    node_allow(&b, a.pk, TRANSPORT_CONTACT, PEER_A);
-    assert_int_equal(node_open(&a, "tcp://127.0.0.1:*"), KITH_OK);
-    assert_int_equal(node_open(&b, "tcp://127.0.0.1:*"), KITH_OK);
-    assert_int_equal(transport_peer_set(a.t, PEER_B, b.pk, transport_endpoint(b.t)), KITH_OK);
-    assert_int_equal(transport_peer_set(b.t, PEER_A, a.pk, transport_endpoint(a.t)), KITH_OK);
-    assert_true(pump(both, 2, 5000, has_two_ups, both));
+    nodes_connect(&a, &b);
     randombytes_buf(frame, sizeof frame);
 
     /* B reads nothing: A fills libzmq's queues (1,000 frames each side) and the TCP buffers. */
