@@ -143,8 +143,9 @@ struct engine {
     /* engine_send's hand-overs not written yet (core/engine_send.c): each frame that went
      * out makes its message "sent", each refused one waits for its peer. Written at the start
      * of the next transaction (mostly the one that takes the acknowledgement), else by
-     * engine_notes_flush once they are KITH_NOTE_DELAY_MS old. Lost in a crash, a message
-     * stays "queued" until its acknowledgement makes it "delivered". */
+     * engine_notes_flush once they are KITH_NOTE_DELAY_MS old. Lost in a crash or with a
+     * transaction rolled back, a message stays "queued" until its acknowledgement makes it
+     * "delivered", and a refused frame is tried at its stored next time. */
     struct engine_note *notes;
     size_t nnotes;
     size_t notes_cap;

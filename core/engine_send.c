@@ -224,26 +224,6 @@ engine_handover_send(struct engine *e, int64_t contact_id, struct engine_handove
     }
 }
 
-/* Inside an open transaction: what the hand-over changed. Sent history rows become "sent";
- * a refused frame waits for the peer (their coming up wakes it) as engine_flush does. */
-static void
-engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handover *ho)
-{
-    struct engine_peer *p = engine_peer_by_contact(e, contact_id);
-    int64_t now = engine_now_ms();
-
-    for (size_t i = 0; i < ho->n; i++) {
-        struct engine_handed *h = &ho->v[i];
-        if (!h->sent) {
-            KITH_IGNORE(store_outbox_reschedule(e->st, h->msg_id, 0, now + h->wait_ms));
-        } else if (h->history && store_msg_mark_sent(e->st, h->msg_id) == KITH_OK &&
-                   p != NULL) {
-            engine_emit(e, ENGINE_EV_STATE, p->name, h->msg_id);
-        }
-    }
-    engine_handover_clear(ho);
-}
-
 /* Keep what the hand-over changed for the next transaction (engine_notes_apply). */
 static void
 engine_handover_defer(struct engine *e, int64_t contact_id, struct engine_handover *ho)
@@ -265,6 +245,15 @@ engine_handover_defer(struct engine *e, int64_t contact_id, struct engine_handov
         nt->wait_ms = ho->v[i].wait_ms;
     }
     engine_handover_clear(ho);
+}
+
+/* Inside an open transaction: what the hand-over changed, written now (with any notes still
+ * pending). Sent history rows become "sent"; a refused frame waits (engine_refused_wait_ms). */
+static void
+engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handover *ho)
+{
+    engine_handover_defer(e, contact_id, ho);
+    engine_notes_apply(e);
 }
 
 void
@@ -622,9 +611,8 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         if (rc != KITH_OK) {
             break;
         }
-        engine_notes_apply(e);
         if (hop != NULL) {
-            engine_handover_note(e, c.id, hop); /* the previous chunk's */
+            engine_handover_note(e, c.id, hop); /* the previous chunk's, and sends' pending */
         }
         engine_txn_init(&t);
         s = engine_txn_session(e, &t, c.id);
