@@ -139,6 +139,7 @@ struct engine {
     int64_t sync_next_ms;     /* next anti-entropy round */
     int64_t announce_at_ms;   /* a debounced HAVE announcement is due (0: none) */
     int64_t sync_ivl_ms;
+    int64_t seen_prune_s; /* when the ids seen are next pruned (core/engine_retention.c) */
 
     /* engine_send's hand-overs not written yet (core/engine_send.c): each frame that went
      * out makes its message "sent", each refused one waits for its peer. Written at the start

@@ -236,6 +236,27 @@ engine_retention_next_ms(struct engine *e)
     return wait < 0 ? 0 : wait; /* the loop caps its wait at a minute: wall-clock jumps heal */
 }
 
+/* Once an hour, forget the ids of frames received more than KITH_SEEN_KEEP_S ago (metadata at
+ * rest that duplicate detection no longer needs). Bookkeeping only: no fsync; if it is lost,
+ * the next pass deletes them. */
+static void
+engine_seen_prune(struct engine *e, int64_t now)
+{
+    size_t n = 0;
+
+    if (now < e->seen_prune_s && e->seen_prune_s - now <= 3600) {
+        return;
+    }
+    e->seen_prune_s = now + 3600;
+    if (store_begin_relaxed(e->st) != KITH_OK) {
+        return;
+    }
+    if (store_seen_prune(e->st, now - KITH_SEEN_KEEP_S, &n) != KITH_OK ||
+        store_commit(e->st) != KITH_OK) {
+        store_rollback(e->st);
+    }
+}
+
 void
 engine_retention_run_due(struct engine *e)
 {
@@ -244,6 +265,7 @@ engine_retention_run_due(struct engine *e)
     size_t deleted = 0;
     int rc;
 
+    engine_seen_prune(e, now);
     if (store_msg_next_delete(e->st, &at) != KITH_OK || at > now) {
         return;
     }

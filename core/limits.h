@@ -16,6 +16,9 @@
 #define KITH_INVITE_TTL_DEFAULT (48 * 3600)
 #define KITH_INVITE_TTL_MAX (7 * 24 * 3600)
 #define KITH_FRAME_EXPIRY (14 * 24 * 3600)
+/* Ids of frames received are kept this long for duplicate detection (proto/PROTOCOL.md §7):
+ * no honest copy of a frame arrives after its expiry, and the ratchet refuses a replay. */
+#define KITH_SEEN_KEEP_S (KITH_FRAME_EXPIRY + 7 * 24 * 3600)
 #define KITH_HANDSHAKE_IVL_MS 10000
 #define KITH_HEARTBEAT_IVL_MS 10000
 #define KITH_HEARTBEAT_TIMEOUT_MS 30000

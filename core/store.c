@@ -95,6 +95,7 @@ static const char *const store_sql[S_COUNT] = {
     [S_EK_ADD] = "INSERT INTO seen_ek(ek_idx, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [S_SEEN_ADD] = "INSERT INTO seen(msg_id, seen_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [S_SEEN_HAS] = "SELECT 1 FROM seen WHERE msg_id = ?1",
+    [S_SEEN_PRUNE] = "DELETE FROM seen WHERE seen_at < ?1",
     [S_MSG_ADD] = "INSERT INTO msg(" MSG_COLS ", ob_attempts, ob_next_at, ob_frame, ob_ack) "
                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
                   "?16, ?17, ?18, ?19)",

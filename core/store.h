@@ -173,6 +173,8 @@ KITH_NODISCARD int store_seen_ek(struct store *st, const uint8_t ek[32], int64_t
 /* Frames already committed, by msg_id (idempotent receive). */
 KITH_NODISCARD int store_seen_add(struct store *st, const uint8_t msg_id[16], int64_t now_s);
 bool store_seen_has(struct store *st, const uint8_t msg_id[16]);
+/* Forget the ids seen before before_s (unix seconds); *deleted counts them. */
+KITH_NODISCARD int store_seen_prune(struct store *st, int64_t before_s, size_t *deleted);
 
 /* Message history (both directions). */
 enum store_msg_state {

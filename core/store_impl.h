@@ -89,6 +89,7 @@ enum store_stmt {
     S_EK_ADD,
     S_SEEN_ADD,
     S_SEEN_HAS,
+    S_SEEN_PRUNE,
     S_MSG_ADD,
     S_MSG_SENT,
     S_MSG_STATE,

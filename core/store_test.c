@@ -891,6 +891,20 @@ seen__detects__replayed_ephemeral_keys_and_msg_ids(void **state)
     assert_int_equal(store_seen_ek(f->st, ek, NOW), KITH_EREPLAY);
     id[0] ^= 1;
     assert_false(store_seen_has(f->st, id));
+    /* pruned by age: the older id goes, the newer stays */
+    assert_int_equal(store_seen_add(f->st, id, NOW + 100), KITH_OK);
+    {
+        size_t n = 99;
+        assert_int_equal(store_seen_prune(f->st, NOW, &n), KITH_OK);
+        assert_int_equal(n, 0);
+        assert_int_equal(store_seen_prune(f->st, NOW + 1, &n), KITH_OK);
+        assert_int_equal(n, 1);
+        assert_true(store_seen_has(f->st, id));
+        id[0] ^= 1;
+        assert_false(store_seen_has(f->st, id));
+        assert_int_equal(store_seen_prune(f->st, NOW + 1, &n), KITH_OK);
+        assert_int_equal(n, 0);
+    }
 }
 
 static void
