@@ -480,6 +480,21 @@ store_changed(struct store *st, int rc)
     return rc;
 }
 
+int
+store_exec_counted(struct store *st, enum store_stmt id, int64_t arg, size_t *changed)
+{
+    sqlite3_stmt *s = store_stmt(st, id);
+    int rc;
+
+    *changed = 0;
+    sqlite3_bind_int64(s, 1, arg);
+    rc = store_exec_stmt(s);
+    if (rc == KITH_OK) {
+        *changed = (size_t)sqlite3_changes(st->db);
+    }
+    return rc;
+}
+
 bool
 store_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *out)
 {

@@ -204,6 +204,8 @@ int store_exec_stmt(sqlite3_stmt *s);
 /* Step expecting one row: KITH_OK (row ready), KITH_ENOTFOUND or an error. */
 int store_step_row(sqlite3_stmt *s);
 int store_changed(struct store *st, int rc);
+/* Run statement id (one int64 parameter, ?1: a time) and count the rows it changed. */
+int store_exec_counted(struct store *st, enum store_stmt id, int64_t arg, size_t *changed);
 bool store_col_int(sqlite3_stmt *s, int col, int64_t min, int64_t max, int64_t *out);
 bool store_col_blob(sqlite3_stmt *s, int col, uint8_t *out, size_t len);
 /* out = HMAC(idx_key, tag || value) */

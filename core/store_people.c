@@ -832,16 +832,7 @@ store_seen_add(struct store *st, const uint8_t msg_id[16], int64_t now_s)
 int
 store_seen_prune(struct store *st, int64_t before_s, size_t *deleted)
 {
-    sqlite3_stmt *s = store_stmt(st, S_SEEN_PRUNE);
-    int rc;
-
-    *deleted = 0;
-    sqlite3_bind_int64(s, 1, before_s);
-    rc = store_exec_stmt(s);
-    if (rc == KITH_OK) {
-        *deleted = (size_t)sqlite3_changes(st->db);
-    }
-    return rc;
+    return store_exec_counted(st, S_SEEN_PRUNE, before_s, deleted);
 }
 
 bool

@@ -297,16 +297,7 @@ store_cframe_hwms(struct store *st, int64_t circle, uint32_t min_epoch,
 int
 store_cframe_expire(struct store *st, int64_t now_s, size_t *deleted)
 {
-    sqlite3_stmt *s = store_stmt(st, S_CFRAME_EXPIRE);
-    int rc;
-
-    *deleted = 0;
-    sqlite3_bind_int64(s, 1, now_s);
-    rc = store_exec_stmt(s);
-    if (rc == KITH_OK) {
-        *deleted = (size_t)sqlite3_changes(st->db);
-    }
-    return rc;
+    return store_exec_counted(st, S_CFRAME_EXPIRE, now_s, deleted);
 }
 
 void
@@ -537,16 +528,7 @@ store_relay_remove(struct store *st, const uint8_t msg_id[16])
 int
 store_relay_expire(struct store *st, int64_t now_s, size_t *deleted)
 {
-    sqlite3_stmt *s = store_stmt(st, S_RELAY_EXPIRE);
-    int rc;
-
-    *deleted = 0;
-    sqlite3_bind_int64(s, 1, now_s);
-    rc = store_exec_stmt(s);
-    if (rc == KITH_OK) {
-        *deleted = (size_t)sqlite3_changes(st->db);
-    }
-    return rc;
+    return store_exec_counted(st, S_RELAY_EXPIRE, now_s, deleted);
 }
 
 void
