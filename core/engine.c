@@ -1,5 +1,5 @@
 /*
- * engine: lifecycle (profile lock, unlock, start), the one zmq_poll loop,
+ * engine: lifecycle (profile lock, unlock, start), the one poll loop (poller_wait),
  * the control socket, ZAP admission from in-memory key sets, and the verbs
  * behind every command. Incoming frames are handled in engine_recv.c.
  * Invariant: nothing goes on the wire before the store has committed it.
@@ -25,6 +25,7 @@
 #include "core/cli.h"
 #include "core/kcrypt.h"
 #include "core/session.h"
+#include "net/poller.h"
 #include "proto/frame.h"
 #include "proto/invite.h"
 
@@ -975,7 +976,7 @@ engine_step(struct engine *e, int timeout_ms)
         watch_at = extra;
         items[extra++] = (zmq_pollitem_t){ .fd = e->watch_fd, .events = ZMQ_POLLIN };
     }
-    if (zmq_poll(items, extra, engine_timeout_ms(e, timeout_ms)) < 0) {
+    if (poller_wait(items, extra, engine_timeout_ms(e, timeout_ms)) < 0) {
         if (errno != EINTR) {
             return KITH_ESYS;
         }
