@@ -524,6 +524,7 @@ engine_close(struct engine *e)
     }
     free(e->notes);
     free(e->peers);
+    engine_recv_free(e);
     engine_circles_free(e);
     engine_txn_cache_clear(e); /* wipes the unsealed sessions */
     identity_destroy(e->id);

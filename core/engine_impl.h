@@ -84,6 +84,8 @@ struct engine_inframe {
     size_t len;
 };
 
+struct recv_batch; /* engine_recv.c */
+
 struct engine {
     char home[ENGINE_PATH_MAX];
     int lock_fd;
@@ -121,6 +123,7 @@ struct engine {
 
     struct engine_inframe batch[KITH_GROUP_COMMIT];
     size_t nbatch;
+    struct recv_batch *rb; /* engine_process_batch's scratch (engine_recv.c), kept */
 
     struct engine_event events[ENGINE_EVENTS_MAX];
     size_t ev_head;
@@ -192,6 +195,8 @@ KITH_NODISCARD int engine_reload_peers(struct engine *e);
 void engine_flush(struct engine *e, int64_t contact_id);
 /* Process every frame gathered in e->batch in one transaction, then ACK. */
 void engine_process_batch(struct engine *e);
+/* engine_close: the receive scratch engine_process_batch keeps between batches. */
+void engine_recv_free(struct engine *e);
 /* Test builds: KITH_CRASH_AT=point:n makes the n-th pass through point _exit(137). */
 void engine_crash_point(const char *point);
 /* engine_boundary.c: the receiver's boundaries (DOMAIN.md §3). */
