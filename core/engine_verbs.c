@@ -418,16 +418,7 @@ engine_status(struct engine *e, struct engine_status *s)
 int
 engine_check_passphrase(struct engine *e, const char *pass, size_t pass_len)
 {
-    char db[ENGINE_PATH_MAX + 16];
-    struct store *probe = NULL;
-    int rc = engine_path(db, sizeof db, e->home, "kith.db");
-
-    if (rc != KITH_OK) {
-        return rc;
-    }
-    rc = store_open(db, pass, pass_len, &probe);
-    store_close(probe);
-    return rc;
+    return store_check_passphrase(e->st, pass, pass_len);
 }
 
 static bool

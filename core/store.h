@@ -50,6 +50,10 @@ KITH_NODISCARD int store_open(const char *path, const char *pass, size_t pass_le
                               struct store **out);
 /* Checkpoint (TRUNCATE), wipe the DEK and close. NULL-safe. */
 void store_close(struct store *st);
+/* Does pass unlock this open database? KITH_OK, KITH_EPASSPHRASE, or the error of reading
+ * its key record; nothing is written. Asked of the open connection: a profile's database
+ * admits one connection at a time (locking_mode EXCLUSIVE, store_configure). */
+KITH_NODISCARD int store_check_passphrase(struct store *st, const char *pass, size_t pass_len);
 /* Re-wrap the DEK under a new passphrase in one transaction. */
 KITH_NODISCARD int store_rekey(struct store *st, const char *pass, size_t pass_len,
                                const struct store_kdf *kdf);

@@ -92,6 +92,21 @@ raw_exec(const char *path, const char *sql)
     sqlite3_close(db);
 }
 
+/* The same on the fixture's profile. An open store holds its database exclusively
+ * (locking_mode EXCLUSIVE), so it is closed around the change and opened again. */
+static void
+fx_raw(struct fx *f, const char *sql)
+{
+    bool was_open = f->st != NULL;
+
+    store_close(f->st);
+    f->st = NULL;
+    raw_exec(f->db, sql);
+    if (was_open) {
+        assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    }
+}
+
 static void
 id16(uint8_t out[16], uint8_t tag, uint32_t n)
 {
@@ -693,7 +708,7 @@ relay__holds_per_route_up_to_the_quota_oldest_first(void **state)
                  "SELECT randomblob(16), r.route_idx, r.expires_at, r.created_at, r.frame "
                  "FROM k, (SELECT * FROM relay ORDER BY seq DESC LIMIT 1) AS r",
                  STORE_RELAY_PER_ROUTE_MAX - 1);
-        raw_exec(f->db, sql);
+        fx_raw(f, sql);
     }
     id16(mid, 0xa1, 0);
     assert_int_equal(store_relay_add(f->st, route, mid, NOW, (const uint8_t *)"one more", 8),
@@ -786,13 +801,13 @@ invite_circle__round_trips__zeros_for_a_one_to_one_invite(void **state)
 
 /* UPDATE table SET col = (SELECT col FROM table WHERE from) WHERE to. */
 static void
-raw_copy(const char *db, const char *table, const char *col, const char *from, const char *to)
+raw_copy(struct fx *f, const char *table, const char *col, const char *from, const char *to)
 {
     char sql[512];
 
     snprintf(sql, sizeof sql, "UPDATE %s SET %s = (SELECT %s FROM %s WHERE %s) WHERE %s;", table,
              col, col, table, from, to);
-    raw_exec(db, sql);
+    fx_raw(f, sql);
 }
 
 static void
@@ -813,18 +828,18 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
     id16(s1, 's', 1);
     id16(s2, 's', 2);
     /* circle.name between rows; ops into name (same padded length). */
-    raw_copy(f->db, "circle", "name", where_b, where_a);
+    raw_copy(f, "circle", "name", where_b, where_a);
     assert_int_equal(store_circle_by_name(f->st, "Alpha", &c), KITH_ECORRUPT);
     assert_int_equal(store_circles_list(f->st, &list, &n), KITH_ECORRUPT);
     assert_null(list);
     assert_int_equal(store_circle_by_name(f->st, "Bravo", &c), KITH_OK);
-    raw_copy(f->db, "circle", "ops", where_b, where_a);
+    raw_copy(f, "circle", "ops", where_b, where_a);
     assert_int_equal(store_circle_ops_get(f->st, a, &buf, &len), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE circle SET name = ops;");
+    fx_raw(f, "UPDATE circle SET name = ops;");
     assert_int_equal(store_circle_by_name(f->st, "Bravo", &c), KITH_ECORRUPT);
     /* own_key between circles. */
     assert_int_equal(store_circle_own_key_set(f->st, b, key, sizeof key), KITH_OK);
-    raw_copy(f->db, "circle", "own_key", where_b, where_a);
+    raw_copy(f, "circle", "own_key", where_b, where_a);
     assert_int_equal(store_circle_own_key_get(f->st, a, &buf, &len), KITH_ECORRUPT);
     assert_int_equal(store_circle_own_key_get(f->st, b, &buf, &len), KITH_OK);
     store_blob_free(buf, len);
@@ -833,20 +848,20 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
     assert_int_equal(store_chain_put(f->st, b, 1, s1, 0, 1, (const uint8_t *)"one", 3), KITH_OK);
     assert_int_equal(store_chain_put(f->st, b, 1, s1, 1, 1, (const uint8_t *)"two", 3), KITH_OK);
     assert_int_equal(store_chain_put(f->st, b, 1, s2, 5, 1, (const uint8_t *)"six", 3), KITH_OK);
-    raw_exec(f->db, "UPDATE circle_key SET state = (SELECT state FROM circle_key WHERE gen = 1) "
+    fx_raw(f, "UPDATE circle_key SET state = (SELECT state FROM circle_key WHERE gen = 1) "
                     "WHERE gen = 0;");
     assert_int_equal(store_chain_get(f->st, b, 1, s1, 0, &buf, &len), KITH_ECORRUPT);
     assert_null(buf);
     assert_int_equal(store_chain_get(f->st, b, 1, s1, 1, &buf, &len), KITH_OK);
     store_blob_free(buf, len);
-    raw_exec(f->db, "UPDATE circle_key SET sender_idx = (SELECT sender_idx FROM circle_key "
+    fx_raw(f, "UPDATE circle_key SET sender_idx = (SELECT sender_idx FROM circle_key "
                     "WHERE gen = 1) WHERE gen = 5;");
     assert_int_equal(store_chain_get(f->st, b, 1, s1, 5, &buf, &len), KITH_ECORRUPT);
 
     /* frames between seqs of one sender. */
     add_frame(f->st, b, 1, s1, 1, true, NOW, "frame one");
     add_frame(f->st, b, 1, s1, 2, true, NOW, "frame two");
-    raw_exec(f->db, "UPDATE circle_frame SET frame = (SELECT frame FROM circle_frame WHERE "
+    fx_raw(f, "UPDATE circle_frame SET frame = (SELECT frame FROM circle_frame WHERE "
                     "seq = 2) WHERE seq = 1;");
     assert_int_equal(store_cframe_range(f->st, b, 1, s1, 0, 10, false, &rows, &n), KITH_ECORRUPT);
     assert_null(rows);
@@ -855,14 +870,14 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
     store_cframes_free(rows, n);
     /* a whole frame row moved to another sender (its hash copied): the AD names the sender. */
     add_frame(f->st, b, 1, s2, 7, true, NOW, "frame of s2");
-    raw_exec(f->db, "UPDATE circle_frame SET sender_idx = (SELECT sender_idx FROM circle_frame "
+    fx_raw(f, "UPDATE circle_frame SET sender_idx = (SELECT sender_idx FROM circle_frame "
                     "WHERE seq = 2) WHERE seq = 7;");
     assert_int_equal(store_cframe_range(f->st, b, 1, s1, 2, 10, false, &rows, &n), KITH_ECORRUPT);
 
     /* cmsg bodies between messages of one circle (same length). */
     add_cmsg(f->st, b, 1, true, 1, 1, 1, STORE_MSG_SENT, "first body");
     add_cmsg(f->st, b, 2, true, 1, 2, 2, STORE_MSG_SENT, "other body");
-    raw_exec(f->db, "UPDATE cmsg SET body = (SELECT body FROM cmsg WHERE lamport = 2) "
+    fx_raw(f, "UPDATE cmsg SET body = (SELECT body FROM cmsg WHERE lamport = 2) "
                     "WHERE lamport = 1;");
     id16(mid, 0xc0, 1);
     assert_int_equal(store_cmsg_get(f->st, mid, &m), KITH_ECORRUPT);
@@ -874,7 +889,7 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
     /* a message moved to another circle. */
     snprintf(where_a, sizeof where_a, "UPDATE cmsg SET circle = %lld WHERE lamport = 2;",
              (long long)a);
-    raw_exec(f->db, where_a);
+    fx_raw(f, where_a);
     assert_int_equal(store_cmsg_get(f->st, mid, &m), KITH_ECORRUPT);
 
     /* relay frames between msg ids, and a row moved to another route. */
@@ -889,15 +904,15 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
     id16(mid, 0xa0, 3);
     assert_int_equal(store_relay_add(f->st, route2, mid, NOW, (const uint8_t *)"relay C", 7),
                      KITH_OK);
-    raw_exec(f->db, "UPDATE relay SET route_idx = (SELECT route_idx FROM relay WHERE seq = 1) "
+    fx_raw(f, "UPDATE relay SET route_idx = (SELECT route_idx FROM relay WHERE seq = 1) "
                     "WHERE seq = 3;");
     assert_int_equal(store_relay_for(f->st, route, 10, &r, &n), KITH_ECORRUPT);
     assert_null(r);
-    raw_exec(f->db, "DELETE FROM relay WHERE seq = 3;");
+    fx_raw(f, "DELETE FROM relay WHERE seq = 3;");
     assert_int_equal(store_relay_for(f->st, route, 10, &r, &n), KITH_OK);
     assert_int_equal(n, 2);
     store_relays_free(r, n);
-    raw_exec(f->db, "UPDATE relay SET frame = (SELECT frame FROM relay WHERE seq = 2) "
+    fx_raw(f, "UPDATE relay SET frame = (SELECT frame FROM relay WHERE seq = 2) "
                     "WHERE seq = 1;");
     assert_int_equal(store_relay_for(f->st, route, 10, &r, &n), KITH_ECORRUPT);
 }
@@ -919,47 +934,47 @@ damaged_rows__are_reported_as_corrupt(void **state)
     add_frame(f->st, id, 1, s1, 1, true, NOW, "frame");
     add_cmsg(f->st, id, 1, true, 1, 1, 1, STORE_MSG_SENT, "body");
     assert_int_equal(store_chave_set(f->st, id, s1, 1, s1, 3), KITH_OK);
-    raw_exec(f->db, "UPDATE circle SET state = 9;");
+    fx_raw(f, "UPDATE circle SET state = 9;");
     assert_int_equal(store_circles_list(f->st, &list, &n), KITH_ECORRUPT);
     assert_null(list);
-    raw_exec(f->db, "UPDATE circle SET state = 0, circle_id = x'0102';");
+    fx_raw(f, "UPDATE circle SET state = 0, circle_id = x'0102';");
     assert_int_equal(store_circle_by_name(f->st, "Damage", &c), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE circle SET circle_id = zeroblob(16), ops = 'not a blob';");
+    fx_raw(f, "UPDATE circle SET circle_id = zeroblob(16), ops = 'not a blob';");
     memset(cid, 0, sizeof cid);
     assert_int_equal(store_circle_by_cid(f->st, cid, &c), KITH_OK);
     assert_int_equal(store_circle_ops_get(f->st, id, &buf, &len), KITH_ECORRUPT);
     assert_null(buf);
-    raw_exec(f->db, "UPDATE cmsg SET kind = 300;");
+    fx_raw(f, "UPDATE cmsg SET kind = 300;");
     assert_int_equal(store_cmsg_log(f->st, id, 0, 0, &page, &n), KITH_ECORRUPT);
     assert_null(page);
-    raw_exec(f->db, "UPDATE cmsg SET kind = 1, body = substr(body, 1, 30);");
+    fx_raw(f, "UPDATE cmsg SET kind = 1, body = substr(body, 1, 30);");
     assert_int_equal(store_cmsg_log(f->st, id, 0, 0, &page, &n), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE circle_frame SET verified = 5;");
+    fx_raw(f, "UPDATE circle_frame SET verified = 5;");
     assert_int_equal(store_cframe_range(f->st, id, 1, s1, 0, 10, true, &rows, &n), KITH_ECORRUPT);
     assert_int_equal(store_cframe_unverified(f->st, id, 1, s1, &rows, &n), KITH_ECORRUPT);
     assert_null(rows);
-    raw_exec(f->db, "UPDATE circle_frame SET verified = 1, expires_at = 'soon';");
+    fx_raw(f, "UPDATE circle_frame SET verified = 1, expires_at = 'soon';");
     assert_int_equal(store_cframe_range(f->st, id, 1, s1, 0, 10, false, &rows, &n), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE circle_frame SET seq = 'one';");
+    fx_raw(f, "UPDATE circle_frame SET seq = 'one';");
     assert_int_equal(store_cframe_hwms(f->st, id, 0, (const uint8_t(*)[16])s1, 1, &h, &n),
                      KITH_OK); /* a text seq never equals its rank: hwm 0 */
     assert_int_equal(h[0].hwm, 0);
     free(h);
-    raw_exec(f->db, "UPDATE circle_frame SET epoch = -1;");
+    fx_raw(f, "UPDATE circle_frame SET epoch = -1;");
     assert_int_equal(store_cframe_hwms(f->st, id, 0, (const uint8_t(*)[16])s1, 1, &h, &n),
                      KITH_OK); /* below min_epoch 0 */
     assert_int_equal(n, 0);
-    raw_exec(f->db, "UPDATE circle_frame SET epoch = 1, sender_idx = x'00';");
+    fx_raw(f, "UPDATE circle_frame SET epoch = 1, sender_idx = x'00';");
     assert_int_equal(store_cframe_hwms(f->st, id, 0, (const uint8_t(*)[16])s1, 1, &h, &n),
                      KITH_ECORRUPT);
     assert_null(h);
-    raw_exec(f->db, "UPDATE circle_have SET hwm = -4;");
+    fx_raw(f, "UPDATE circle_have SET hwm = -4;");
     assert_int_equal(store_chave_min(f->st, id, 1, s1, (const uint8_t(*)[16])s1, 1, &min),
                      KITH_ECORRUPT);
     {
         struct store_invite inv = { .invite_id = 5, .expires_at = NOW };
         assert_int_equal(store_invite_add(f->st, &inv), KITH_OK);
-        raw_exec(f->db, "UPDATE invite SET circle_id = x'01';");
+        fx_raw(f, "UPDATE invite SET circle_id = x'01';");
         assert_int_equal(store_invite_get_circle(f->st, 5, cid), KITH_ECORRUPT);
     }
 }

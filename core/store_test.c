@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -101,6 +102,21 @@ static void
 raw_exec(const char *path, const char *sql)
 {
     raw_exec_flags(path, sql, SQLITE_OPEN_READWRITE);
+}
+
+/* The same on the fixture's profile. An open store holds its database exclusively
+ * (locking_mode EXCLUSIVE), so it is closed around the change and opened again. */
+static void
+fx_raw(struct fx *f, const char *sql)
+{
+    bool was_open = f->st != NULL;
+
+    store_close(f->st);
+    f->st = NULL;
+    raw_exec(f->db, sql);
+    if (was_open) {
+        assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    }
 }
 
 /* A database made by someone else. */
@@ -354,15 +370,42 @@ open__rejects__a_wrong_passphrase_with_a_live_wal_unchanged(void **state)
     struct fx *f = *state;
     struct store *other = NULL;
     struct snapshot before;
+    pid_t kid;
+    int status = 0;
 
+    /* A process that wrote and died without closing leaves frames in the WAL. */
     fx_create(f);
-    assert_int_equal(store_setting_set(f->st, "listen", "tcp://127.0.0.1:9"), KITH_OK);
-    /* f->st stays open, so the WAL holds uncheckpointed frames. */
+    store_close(f->st);
+    f->st = NULL;
+    kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        struct store *st = NULL;
+        if (store_open(f->db, PASS, strlen(PASS), &st) != KITH_OK ||
+            store_setting_set(st, "listen", "tcp://127.0.0.1:9") != KITH_OK) {
+            _exit(1);
+        }
+        _exit(0); /* no store_close: no checkpoint */
+    }
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     snapshot_take(f, &before);
     assert_true(before.has_wal);
     assert_int_equal(store_open(f->db, "wrong", 5, &other), KITH_EPASSPHRASE);
     assert_null(other);
     snapshot_assert_same(f, &before);
+    /* While one store has it open, a second is told so, and changes nothing either. */
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    snapshot_take(f, &before);
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &other), KITH_EBUSY);
+    assert_null(other);
+    snapshot_assert_same(f, &before);
+    {
+        char *setting = NULL;
+        assert_int_equal(store_setting_get(f->st, "listen", &setting), KITH_OK);
+        assert_string_equal(setting, "tcp://127.0.0.1:9");
+        free(setting);
+    }
 }
 
 static void
@@ -407,7 +450,7 @@ open__refuses__a_kith_tagged_database_without_kdf_row(void **state)
     snapshot_take(f, &before);
     assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTKITH);
     snapshot_assert_same(f, &before);
-    raw_exec(f->db, "CREATE TABLE kdf(id INTEGER PRIMARY KEY, alg, ops, mem, salt, wrapped);");
+    fx_raw(f, "CREATE TABLE kdf(id INTEGER PRIMARY KEY, alg, ops, mem, salt, wrapped);");
     snapshot_take(f, &before);
     assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ENOTKITH);
     snapshot_assert_same(f, &before);
@@ -422,7 +465,7 @@ open__refuses__a_newer_schema_version_unchanged(void **state)
     fx_create(f);
     store_close(f->st);
     f->st = NULL;
-    raw_exec(f->db, "PRAGMA user_version = 99;");
+    fx_raw(f, "PRAGMA user_version = 99;");
     snapshot_take(f, &before);
     assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ECORRUPT);
     assert_null(f->st);
@@ -1382,7 +1425,7 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
     add_msg(f->st, cid, 1, 0, 1, true, STORE_MSG_SENT, "first body");
     add_msg(f->st, cid, 2, 0, 2, true, STORE_MSG_SENT, "second body");
     /* Same lengths (both pad to 256): only the AD can tell them apart. */
-    raw_exec(f->db, "UPDATE msg SET body = (SELECT body FROM msg WHERE lamport = 2) "
+    fx_raw(f, "UPDATE msg SET body = (SELECT body FROM msg WHERE lamport = 2) "
                     "WHERE lamport = 1;");
     assert_int_equal(store_msg_get(f->st, id1, &m), KITH_ECORRUPT);
     assert_null(m.text);
@@ -1394,11 +1437,11 @@ sealed__values_swapped_between_rows_or_columns_fail_to_open(void **state)
              "UPDATE contact SET name = (SELECT name FROM contact WHERE id = %lld) "
              "WHERE id = %lld;",
              (long long)cid2, (long long)cid);
-    raw_exec(f->db, sql);
+    fx_raw(f, sql);
     assert_int_equal(store_contact_by_id(f->st, cid, &c), KITH_ECORRUPT);
     snprintf(sql, sizeof sql, "UPDATE contact SET endpoints = name WHERE id = %lld;",
              (long long)cid3);
-    raw_exec(f->db, sql);
+    fx_raw(f, sql);
     assert_int_equal(store_contact_by_id(f->st, cid3, &c), KITH_ECORRUPT);
     assert_int_equal(store_contact_by_id(f->st, cid2, &c), KITH_OK);
     assert_int_equal(store_contact_by_id(f->st, cid4, &c), KITH_OK);
@@ -1421,21 +1464,21 @@ damaged_rows__are_reported_as_corrupt(void **state)
     cid = add_contact(f->st, "Max", 1);
     add_msg(f->st, cid, 1, 0, 1, true, STORE_MSG_SENT, "body");
     assert_int_equal(store_outbox_add(f->st, id1, cid, frame, sizeof frame, 0), KITH_OK);
-    raw_exec(f->db, "UPDATE msg SET state = 99;");
+    fx_raw(f, "UPDATE msg SET state = 99;");
     assert_int_equal(store_msg_get(f->st, id1, &m), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE msg SET state = 1, body = x'00';");
+    fx_raw(f, "UPDATE msg SET state = 1, body = x'00';");
     assert_int_equal(store_msg_log(f->st, cid, 0, 0, &page, &n), KITH_ECORRUPT);
     assert_null(page);
     assert_int_equal(n, 0);
-    raw_exec(f->db, "UPDATE msg SET body = 'text, not a blob';");
+    fx_raw(f, "UPDATE msg SET body = 'text, not a blob';");
     assert_int_equal(store_msg_get(f->st, id1, &m), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE contact SET pub = zeroblob(300);");
+    fx_raw(f, "UPDATE contact SET pub = zeroblob(300);");
     assert_int_equal(store_contacts_list(f->st, &list, &n), KITH_ECORRUPT);
     assert_null(list);
-    raw_exec(f->db, "UPDATE outbox SET frame = substr(frame, 1, length(frame) - 1);");
+    fx_raw(f, "UPDATE outbox SET frame = substr(frame, 1, length(frame) - 1);");
     assert_int_equal(store_outbox_due(f->st, 0, 10, 10, &rows, &n), KITH_ECORRUPT);
     assert_null(rows);
-    raw_exec(f->db, "DELETE FROM counter;");
+    fx_raw(f, "DELETE FROM counter;");
     {
         uint64_t v;
         assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_ECORRUPT);
@@ -1554,16 +1597,16 @@ outbox_ack_key__sealed_under_its_row__fails_to_open_when_moved(void **state)
     assert_int_equal(store_outbox_add_at(f->st, id1, cid, frame, sizeof frame, 0, 0, k1), KITH_OK);
     assert_int_equal(store_outbox_add_at(f->st, id2, cid, frame, sizeof frame, 0, 0, k2), KITH_OK);
     /* another row's key, or the frame column, does not open as this row's key */
-    raw_exec(f->db, "UPDATE outbox SET ack = (SELECT ack FROM outbox WHERE msg_id = "
+    fx_raw(f, "UPDATE outbox SET ack = (SELECT ack FROM outbox WHERE msg_id = "
                     "x'02000000000000000000000000000000') "
                     "WHERE msg_id = x'01000000000000000000000000000000';");
     assert_int_equal(store_outbox_ack_key(f->st, id1, got), KITH_ECORRUPT);
     assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_OK);
     assert_memory_equal(got, k2, 32);
-    raw_exec(f->db, "UPDATE outbox SET ack = frame "
+    fx_raw(f, "UPDATE outbox SET ack = frame "
                     "WHERE msg_id = x'02000000000000000000000000000000';");
     assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ECORRUPT);
-    raw_exec(f->db, "UPDATE outbox SET ack = x'00' "
+    fx_raw(f, "UPDATE outbox SET ack = x'00' "
                     "WHERE msg_id = x'02000000000000000000000000000000';");
     assert_int_equal(store_outbox_ack_key(f->st, id2, got), KITH_ECORRUPT);
 }
@@ -1882,7 +1925,7 @@ migration__leaves_a_version_4_file_unchanged__when_it_cannot_complete(void **sta
 
     /* every migration statement runs, but a statement of the new code will not prepare
      * (a column it reads is missing): nothing is committed */
-    raw_exec(f->db, "ALTER TABLE msg DROP COLUMN tell_at;");
+    fx_raw(f, "ALTER TABLE msg DROP COLUMN tell_at;");
     snapshot_take(f, &before);
     assert_false(before.has_wal);
     assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_ECORRUPT);
@@ -1890,7 +1933,7 @@ migration__leaves_a_version_4_file_unchanged__when_it_cannot_complete(void **sta
     snapshot_assert_same(f, &before);
 
     /* a migration statement itself fails (the column it adds is there): the same */
-    raw_exec(f->db, "ALTER TABLE msg ADD COLUMN tell_at INTEGER NOT NULL DEFAULT 0;"
+    fx_raw(f, "ALTER TABLE msg ADD COLUMN tell_at INTEGER NOT NULL DEFAULT 0;"
                     "ALTER TABLE outbox ADD COLUMN ack BLOB;");
     snapshot_take(f, &before);
     assert_int_not_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);

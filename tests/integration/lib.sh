@@ -95,6 +95,17 @@ count() { k "$2" log "$3" --json | grep -o "\"state\":\"$1\"" | wc -l; }
 atleast() { [ "$(count "$1" "$2" "$3")" -ge "$4" ]; }
 exactly() { [ "$(count "$1" "$2" "$3")" -eq "$4" ]; }
 
+# db_copy NAME: the path of a copy of NAME's database (with its WAL, which the copy's
+# first reader folds in), for a test to read with SQLite. A running engine holds its database
+# exclusively (locking_mode EXCLUSIVE), so nobody else may open the file itself.
+db_copy() {
+    local d
+    d=$(mktemp -d "$T/dbcopy-XXXXXX")
+    cp "$T/$1/kith.db" "$d/kith.db"
+    [ -f "$T/$1/kith.db-wal" ] && cp "$T/$1/kith.db-wal" "$d/kith.db-wal"
+    echo "$d/kith.db"
+}
+
 # gone PID: the process has exited (no such process, or a zombie not yet reaped). Read from
 # /proc by the shell itself: tests poll this every few milliseconds, and a `ps` each time
 # costs more CPU than the engines being watched.

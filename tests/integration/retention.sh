@@ -20,9 +20,9 @@ delete_at_of() {
 delivered_text() { k "$1" log "$2" --json | grep -q "\"text\":\"$3\",[^}]*\"state\":\"delivered\""; }
 # body_hex NAME TEXT_ID: the sealed body of a message as stored (hex), read from the database.
 body_hex() {
-    python3 - "$T/$1/kith.db" "$2" <<'EOF'
+    python3 - "$(db_copy "$1")" "$2" <<'EOF'
 import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+db = sqlite3.connect(sys.argv[1])  # a copy: db_copy
 row = db.execute("SELECT hex(body) FROM msg WHERE hex(msg_id) = upper(?)", (sys.argv[2],)).fetchone()
 print(row[0] if row else "")
 EOF

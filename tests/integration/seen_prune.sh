@@ -7,9 +7,9 @@ KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"; . "$HERE/faketim
 
 # seen NAME ID: is ID in NAME's table of ids seen? (read from the database file)
 seen() {
-    python3 - "$T/$1/kith.db" "$2" <<'EOF'
+    python3 - "$(db_copy "$1")" "$2" <<'EOF'
 import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+db = sqlite3.connect(sys.argv[1])  # a copy: db_copy
 row = db.execute("SELECT count(*) FROM seen WHERE hex(msg_id) = upper(?)", (sys.argv[2],)).fetchone()
 sys.exit(0 if row[0] > 0 else 1)
 EOF
