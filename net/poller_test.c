@@ -4,7 +4,6 @@
  * commands that carry no input (a peer attaching) do not end the wait, plain
  * descriptors are reported, the timeout holds.
  */
-#include <cmocka.h>
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 #include <zmq.h>
 
 #include "net/poller.h"
