@@ -1284,6 +1284,18 @@ store_close(struct store *st)
     if (st->db != NULL && !sqlite3_get_autocommit(st->db)) {
         (void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     }
+    if (st->db != NULL && st->lamport_ok && st->lamport_hi > st->lamport_now) {
+        /* Give back the rest of the block: every time handed out is at most lamport_now. */
+        sqlite3_stmt *s = NULL;
+        if (sqlite3_prepare_v2(st->db,
+                               "UPDATE counter SET value = ?1 WHERE name = 'lamport' AND value = ?2",
+                               -1, &s, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(s, 1, (sqlite3_int64)st->lamport_now);
+            sqlite3_bind_int64(s, 2, (sqlite3_int64)st->lamport_hi);
+            (void)sqlite3_step(s);
+        }
+        sqlite3_finalize(s);
+    }
     for (int i = 0; i < S_COUNT; i++) {
         sqlite3_finalize(st->stmt[i]);
         st->stmt[i] = NULL;
@@ -1382,6 +1394,7 @@ store_rollback(struct store *st)
     if (!sqlite3_get_autocommit(st->db)) {
         (void)store_exec_stmt(store_stmt(st, S_ROLLBACK));
     }
+    st->lamport_ok = false; /* a block written in it is gone with it */
 }
 
 /* An internal savepoint around multi-statement operations (nests inside store_begin). */
@@ -1396,6 +1409,7 @@ store_op_end(struct store *st, int rc)
 {
     if (rc != KITH_OK) {
         (void)store_exec_stmt(store_stmt(st, S_SP_ROLLBACK));
+        st->lamport_ok = false;
     }
     int rc2 = store_exec_stmt(store_stmt(st, S_SP_RELEASE));
     return rc != KITH_OK ? rc : rc2;

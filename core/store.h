@@ -281,6 +281,8 @@ void store_msgs_free(struct store_msg *m, size_t n);
 /* Per-profile counters: the Lamport clock and each conversation's send sequence.
  * STORE_LAMPORT_MAX: the highest time a peer may claim; store_lamport_tick refuses it. */
 #define STORE_LAMPORT_MAX ((uint64_t)INT64_MAX - 2)
+/* Times the counter row is written ahead of the clock (store_lamport_add). */
+#define STORE_LAMPORT_BLOCK 4096
 KITH_NODISCARD int store_lamport_tick(struct store *st, uint64_t seen, uint64_t *out); /* max(local, seen)+1 */
 /* n consecutive ticks at once (a batch of our own messages): *first is the first of them,
  * the clock ends at *first + n - 1. KITH_OK, KITH_EINVAL (n == 0), or a store error. */

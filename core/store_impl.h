@@ -170,6 +170,7 @@ enum store_lazy {
     S_LAZY_REPAIR_NEXT,
     S_LAZY_MSG_NEXT_DELETE,
     S_LAZY_RETENTION_S,
+    S_LAZY_LAMPORT_GET,
     S_LAZY_COUNT,
 };
 
@@ -183,6 +184,13 @@ struct store {
      * only ever lowered by writes, so store_outbox_due can answer "none" without a query.
      * 0: unknown. */
     int64_t outbox_due_hint;
+    /* The Lamport clock in memory (store_lamport_add): lamport_now is the last time handed
+     * out, lamport_hi what the counter row holds (written in blocks, ahead of lamport_now, in
+     * the transaction of the tick that passed the last block). A rollback forgets both
+     * (lamport_ok false): the row is read again. */
+    bool lamport_ok;
+    uint64_t lamport_now;
+    uint64_t lamport_hi;
 };
 
 /* ---- helpers defined in store.c ---- */

@@ -1072,6 +1072,57 @@ msg_log__orders__equal_lamports_by_direction_then_seq(void **state)
     store_msgs_free(page, n);
 }
 
+/* The clock lives in memory and the row is written a block ahead: a rolled-back block is
+ * forgotten with its transaction, and a crash never hands out a time twice. */
+static void
+counters__lamport_never_repeats_a_committed_time_after_a_rollback_or_a_crash(void **state)
+{
+    struct fx *f = *state;
+    uint64_t v = 0, last = 0;
+    pid_t kid;
+    int status = 0;
+
+    fx_create(f);
+    assert_int_equal(store_begin(f->st), KITH_OK);
+    assert_int_equal(store_lamport_tick(f->st, 5000, &v), KITH_OK);
+    assert_int_equal(v, 5001);
+    store_rollback(f->st);
+    assert_int_equal(store_begin(f->st), KITH_OK);
+    assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_OK);
+    assert_int_equal(v, 1); /* 5001 never happened: nothing of it was committed */
+    assert_int_equal(store_commit(f->st), KITH_OK);
+    store_close(f->st);
+    f->st = NULL;
+    kid = fork();
+    assert_true(kid >= 0);
+    if (kid == 0) {
+        struct store *st = NULL;
+        uint64_t t = 0;
+        if (store_open(f->db, PASS, strlen(PASS), &st) != KITH_OK) {
+            _exit(1);
+        }
+        for (int i = 0; i < 3 * STORE_LAMPORT_BLOCK + 10; i++) {
+            if (store_begin(st) != KITH_OK || store_lamport_tick(st, 0, &t) != KITH_OK ||
+                store_commit(st) != KITH_OK) {
+                _exit(1);
+            }
+        }
+        _exit(t == 3 * STORE_LAMPORT_BLOCK + 11 ? 0 : 2); /* no store_close: a crash */
+    }
+    assert_int_equal(waitpid(kid, &status, 0), kid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    last = 3 * STORE_LAMPORT_BLOCK + 11;
+    assert_int_equal(store_open(f->db, PASS, strlen(PASS), &f->st), KITH_OK);
+    assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_OK);
+    assert_true(v > last);
+    /* A clean close gives the rest of the block back. */
+    last = v;
+    fx_reopen(f);
+    assert_int_equal(store_lamport_tick(f->st, 0, &v), KITH_OK);
+    assert_int_equal(v, last + 1);
+}
+
 static void
 counters__tick_lamport_and_track_the_last_sent(void **state)
 {
@@ -2013,6 +2064,7 @@ main(void)
         T(msg__round_trips__and_counts_queued_and_held),
         T(msg_log__pages__newest_first_returned_oldest_first),
         T(msg_log__orders__equal_lamports_by_direction_then_seq),
+        T(counters__lamport_never_repeats_a_committed_time_after_a_rollback_or_a_crash),
         T(counters__tick_lamport_and_track_the_last_sent),
         T(outbox__due_reschedule_wake_remove_and_next_at),
         T(outbox__history_frames_wait_in_their_message_rows),
