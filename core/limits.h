@@ -29,6 +29,8 @@
 #define KITH_GROUP_COMMIT 64
 /* Messages of ours sealed and committed per transaction by engine_send_batch. */
 #define KITH_SEND_CHUNK 256
+/* Texts sealed together in one frame (an ENVELOPE_TEXTS): text i's msg_id ends in byte i. */
+#define KITH_TEXTS_MAX 64
 #define KITH_RETRY_MAX_S 512
 /* A frame refused while its peer is connected (the send queue is full): tried again this soon.
  * Refused without a connection, it waits for the peer to come up (at most KITH_AWAY_WAIT_MS). */

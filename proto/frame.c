@@ -16,6 +16,7 @@
 #include "core/limits.h"
 #include "proto/circle.h"
 
+_Static_assert(ENVELOPE_TEXTS_MAX == KITH_TEXTS_MAX, "one limit for texts per frame");
 _Static_assert(FRAME_HEADER_BYTES == 4 + 2 * FRAME_ID_BYTES + 4 + 4, "frame header layout");
 _Static_assert(FRAME_AD_BYTES == FRAME_HEADER_BYTES - 4, "AD is the header without body_len");
 _Static_assert(FRAME_BODY_MAX == KITH_BODY_MAX, "one body limit");
@@ -217,6 +218,56 @@ envelope_check_circle_payload(uint8_t type, const uint8_t *payload, size_t len)
     return rc == KITH_OK ? KITH_OK : KITH_EMALFORMED;
 }
 
+int
+envelope_texts_decode(const uint8_t *payload, size_t len,
+                      struct envelope_text out[ENVELOPE_TEXTS_MAX], size_t *n)
+{
+    size_t off = 1;
+    size_t count;
+
+    *n = 0;
+    if (len < 1) {
+        return KITH_EMALFORMED;
+    }
+    count = payload[0];
+    if (count < 2 || count > ENVELOPE_TEXTS_MAX) {
+        return count > ENVELOPE_TEXTS_MAX ? KITH_ETOOBIG : KITH_EMALFORMED;
+    }
+    for (size_t i = 0; i < count; i++) {
+        uint16_t tlen;
+        if (len - off < ENVELOPE_TEXTS_ITEM_BYTES) {
+            return KITH_EMALFORMED;
+        }
+        out[i].flags = frame_get_u16(payload + off);
+        tlen = frame_get_u16(payload + off + 2);
+        off += ENVELOPE_TEXTS_ITEM_BYTES;
+        if (tlen == 0) {
+            return KITH_EMALFORMED; /* nobody sends an empty text */
+        }
+        if (tlen > KITH_TEXT_MAX) {
+            return KITH_ETOOBIG;
+        }
+        if (len - off < tlen || !frame_valid_utf8(payload + off, tlen)) {
+            return KITH_EMALFORMED;
+        }
+        out[i].len = tlen;
+        out[i].text = payload + off;
+        off += tlen;
+    }
+    if (off != len) {
+        return KITH_EMALFORMED; /* nothing after the last text */
+    }
+    *n = count;
+    return KITH_OK;
+}
+
+void
+envelope_texts_id(const uint8_t frame_id[FRAME_ID_BYTES], size_t i, uint8_t out[FRAME_ID_BYTES])
+{
+    memcpy(out, frame_id, FRAME_ID_BYTES);
+    out[FRAME_ID_BYTES - 1] = (uint8_t)i;
+}
+
 /* Type-specific payload rules shared by encode and decode: KITH_OK,
  * KITH_ETOOBIG (text or ACK over its limit) or KITH_EMALFORMED. */
 static int
@@ -253,6 +304,11 @@ envelope_check_payload(uint8_t type, const uint8_t *payload, size_t len)
             }
         }
         return KITH_OK;
+    case ENVELOPE_TEXTS: {
+        struct envelope_text texts[ENVELOPE_TEXTS_MAX];
+        size_t n;
+        return envelope_texts_decode(payload, len, texts, &n);
+    }
     case ENVELOPE_BOUNDARY:
     case ENVELOPE_REPAIR:
     case ENVELOPE_ENDPOINT:

@@ -81,8 +81,28 @@ enum envelope_type {
     ENVELOPE_CHECKIN = 13,       /* proto/circle.h checkin */
     ENVELOPE_SUPPORT = 14,       /* "I could use support": proto/circle.h */
     ENVELOPE_SUPPORT_REPLY = 15, /* a one-key answer to a support signal */
-    ENVELOPE_TYPE_LAST = ENVELOPE_SUPPORT_REPLY,
+    /* Over 1:1 sessions again: */
+    ENVELOPE_TEXTS = 16, /* 2..ENVELOPE_TEXTS_MAX texts sealed as one (below) */
+    ENVELOPE_TYPE_LAST = ENVELOPE_TEXTS,
 };
+
+/* ENVELOPE_TEXTS payload (proto/PROTOCOL.md §4.1): u8 n (2..ENVELOPE_TEXTS_MAX) |
+ * n x (u16 flags | u16 len (1..KITH_TEXT_MAX) | len bytes of strict UTF-8). Text i's msg_id
+ * is the frame's msg_id with its last byte set to i (the frame's own ends in 0, and is text
+ * 0's); its lamport and sender_seq are the envelope's plus i, its previous msg_id text i-1's,
+ * and it shares the envelope's sent_at_ms. */
+#define ENVELOPE_TEXTS_MAX 64 /* KITH_TEXTS_MAX, core/limits.h */
+#define ENVELOPE_TEXTS_ITEM_BYTES 4 /* u16 flags | u16 len, before each text */
+struct envelope_text {
+    uint16_t flags;
+    uint16_t len;
+    const uint8_t *text; /* borrowed from the payload */
+};
+/* The texts of a TEXTS payload, in order. KITH_OK, KITH_EMALFORMED, KITH_ETOOBIG. */
+KITH_NODISCARD int envelope_texts_decode(const uint8_t *payload, size_t len,
+                                         struct envelope_text out[ENVELOPE_TEXTS_MAX], size_t *n);
+/* Text i's msg_id: the frame's with its last byte i (i < ENVELOPE_TEXTS_MAX). */
+void envelope_texts_id(const uint8_t frame_id[FRAME_ID_BYTES], size_t i, uint8_t out[FRAME_ID_BYTES]);
 
 /* A receipt: an end-to-end ACK that also says what the receiver's boundaries
  * did with the message (DOMAIN.md §3 "Acks carry the real disposition"):

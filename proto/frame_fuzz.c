@@ -1,6 +1,7 @@
 /*
  * frame fuzz target: arbitrary bytes as an outer frame (an ACK frame's body
- * also through ack_body_check), a content envelope and a contact card.
+ * also through ack_body_check), a content envelope (a TEXTS one's texts too) and a
+ * contact card.
  * Invariant: a clean error, or decode -> encode gives the same bytes back.
  */
 #include <stdint.h>
@@ -49,6 +50,25 @@ frame_fuzz_envelope(const uint8_t *data, size_t size)
     if (envelope_encode(&e, out, sizeof out, &len) != KITH_OK || len != size ||
         memcmp(out, data, size) != 0) {
         abort();
+    }
+    if (e.type == ENVELOPE_TEXTS) {
+        /* A checked TEXTS payload: 2..64 texts, none empty, that tile it exactly. */
+        struct envelope_text texts[ENVELOPE_TEXTS_MAX];
+        size_t n = 0;
+        size_t used = 1;
+        if (envelope_texts_decode(e.payload, e.payload_len, texts, &n) != KITH_OK || n < 2 ||
+            n > ENVELOPE_TEXTS_MAX) {
+            abort();
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (texts[i].len == 0 || texts[i].text != e.payload + used + ENVELOPE_TEXTS_ITEM_BYTES) {
+                abort();
+            }
+            used += ENVELOPE_TEXTS_ITEM_BYTES + texts[i].len;
+        }
+        if (used != e.payload_len) {
+            abort();
+        }
     }
 }
 

@@ -420,6 +420,110 @@ envelope_receipt__accepts__every_tell_and_rejects_unknown_ones(void **state)
     assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_EINVAL);
 }
 
+/* A TEXTS payload of n texts, text i being i + 1 bytes of 'a' + i; returns its length. */
+static size_t
+texts_payload(uint8_t *out, size_t n)
+{
+    size_t off = 1;
+
+    out[0] = (uint8_t)n;
+    for (size_t i = 0; i < n; i++) {
+        out[off] = 0;
+        out[off + 1] = (uint8_t)(i & 1); /* flags: HEAVY on odd texts */
+        out[off + 2] = 0;
+        out[off + 3] = (uint8_t)(i + 1);
+        memset(out + off + 4, 'a' + (int)(i % 26), i + 1);
+        off += 4 + i + 1;
+    }
+    return off;
+}
+
+static void
+envelope_texts__round_trips__two_to_64_texts_in_order(void **state)
+{
+    static uint8_t tp[1 + ENVELOPE_TEXTS_MAX * (4 + ENVELOPE_TEXTS_MAX)];
+    struct envelope_text texts[ENVELOPE_TEXTS_MAX];
+    struct envelope got;
+    struct envelope e;
+    size_t len = 0;
+    size_t n = 0;
+
+    (void)state;
+    for (size_t count = 2; count <= ENVELOPE_TEXTS_MAX; count += 31) {
+        size_t plen = texts_payload(tp, count);
+        e = sample_envelope(ENVELOPE_TEXTS, tp, (uint32_t)plen);
+        assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_OK);
+        assert_int_equal(envelope_decode(buf, len, &got), KITH_OK);
+        assert_int_equal(got.type, ENVELOPE_TEXTS);
+        assert_int_equal(envelope_texts_decode(got.payload, got.payload_len, texts, &n), KITH_OK);
+        assert_int_equal(n, count);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(texts[i].len, i + 1);
+            assert_int_equal(texts[i].flags, i & 1);
+            assert_int_equal(texts[i].text[0], 'a' + (int)(i % 26));
+        }
+    }
+    {
+        uint8_t frame_id[FRAME_ID_BYTES];
+        uint8_t id[FRAME_ID_BYTES];
+        fill_range(frame_id, 0x10, FRAME_ID_BYTES);
+        frame_id[FRAME_ID_BYTES - 1] = 0;
+        envelope_texts_id(frame_id, 63, id);
+        assert_memory_equal(id, frame_id, FRAME_ID_BYTES - 1);
+        assert_int_equal(id[FRAME_ID_BYTES - 1], 63);
+    }
+}
+
+static void
+envelope_texts__rejects__bad_counts_empty_or_long_texts_bad_utf8_and_trailing_bytes(void **state)
+{
+    static uint8_t tp[1 + 3 * (4 + KITH_TEXT_MAX + 1) + 8];
+    struct envelope_text texts[ENVELOPE_TEXTS_MAX];
+    struct envelope e;
+    size_t len = 0;
+    size_t n = 99;
+    size_t plen;
+
+    (void)state;
+    plen = texts_payload(tp, 3);
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_OK);
+    assert_int_equal(envelope_texts_decode(tp, 0, texts, &n), KITH_EMALFORMED);
+    assert_int_equal(n, 0);
+    for (size_t cut = 1; cut < plen; cut++) { /* every truncation */
+        assert_int_equal(envelope_texts_decode(tp, cut, texts, &n), KITH_EMALFORMED);
+    }
+    tp[plen] = 0;
+    assert_int_equal(envelope_texts_decode(tp, plen + 1, texts, &n), KITH_EMALFORMED);
+    tp[0] = 1; /* one text goes as a TEXT */
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_EMALFORMED);
+    tp[0] = 0;
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_EMALFORMED);
+    tp[0] = ENVELOPE_TEXTS_MAX + 1;
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_ETOOBIG);
+    tp[0] = 3;
+    tp[1 + 4 + 1 + 4] = 0xC0; /* the second text: an overlong form */
+    tp[1 + 4 + 1 + 4 + 1] = 0x80;
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_EMALFORMED);
+    e = sample_envelope(ENVELOPE_TEXTS, tp, (uint32_t)plen);
+    assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_EINVAL);
+    plen = texts_payload(tp, 3);
+    tp[1 + 3] = 0; /* the first text empty: its length 0 */
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_EMALFORMED);
+    /* a text over KITH_TEXT_MAX */
+    tp[0] = 2;
+    tp[1] = 0;
+    tp[2] = 0;
+    tp[3] = (uint8_t)((KITH_TEXT_MAX + 1) >> 8);
+    tp[4] = (uint8_t)(KITH_TEXT_MAX + 1);
+    memset(tp + 5, 'x', KITH_TEXT_MAX + 1);
+    plen = 5 + KITH_TEXT_MAX + 1;
+    memcpy(tp + plen, "\0\0\0\1y", 5);
+    plen += 5;
+    assert_int_equal(envelope_texts_decode(tp, plen, texts, &n), KITH_ETOOBIG);
+    e = sample_envelope(ENVELOPE_TEXTS, tp, (uint32_t)plen);
+    assert_int_equal(envelope_encode(&e, buf, sizeof buf, &len), KITH_ETOOBIG);
+}
+
 static void
 envelope__round_trips__at_every_padding_boundary(void **state)
 {
@@ -1109,6 +1213,9 @@ main(int argc, char **argv)
         cmocka_unit_test(envelope__round_trips__text_ack_and_card),
         cmocka_unit_test(envelope_receipt__accepts__every_tell_and_rejects_unknown_ones),
         cmocka_unit_test(envelope__round_trips__at_every_padding_boundary),
+        cmocka_unit_test(envelope_texts__round_trips__two_to_64_texts_in_order),
+        cmocka_unit_test(
+            envelope_texts__rejects__bad_counts_empty_or_long_texts_bad_utf8_and_trailing_bytes),
         cmocka_unit_test(envelope_decode__rejects__each_nonzero_padding_byte),
         cmocka_unit_test(envelope_decode__rejects__length_not_the_padded_size),
         cmocka_unit_test(envelope_decode__rejects__payload_len_too_large),
