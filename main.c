@@ -458,17 +458,25 @@ cmd_profile(struct opts *o, int argc, char **argv)
         engine_close(e);
         return status;
     }
-    snprintf(id, sizeof id, "%.32s", out != NULL ? out : "");
-    free(out);
     if (e != NULL) {
         rc = engine_start(e);
         if (rc != KITH_OK) {
+            free(out);
             engine_close(e);
             return report(rc, "couldn't start the network");
         }
     }
+    /* Every id printed (one per line: --each prints several) until each is delivered. */
     for (double deadline = now_s() + wait; now_s() < deadline;) {
-        if (is_delivered(o, e, id)) {
+        const char *line = out != NULL ? out : "";
+        bool all = strlen(line) >= 32;
+        while (all && strlen(line) >= 32) {
+            snprintf(id, sizeof id, "%.32s", line);
+            all = is_delivered(o, e, id);
+            line = strchr(line, '\n') != NULL ? strchr(line, '\n') + 1 : "";
+        }
+        if (all) {
+            free(out);
             engine_close(e);
             return 0;
         }
@@ -480,6 +488,7 @@ cmd_profile(struct opts *o, int argc, char **argv)
             sleep_ms(50);
         }
     }
+    free(out);
     engine_close(e);
     fputs("kith: not delivered yet; it is saved and will go when they are online\n", stderr);
     return 1;

@@ -133,7 +133,7 @@ _kith()
     invite) opts+=" --ttl --circle" ;;
     circle) opts+=" --json --mood --with --note --kind --at" ;;
     accept) opts+=" --as" ;;
-    send) opts+=" --wait --heavy --urgent" ;;
+    send) opts+=" --wait --heavy --urgent --each" ;;
     log) opts+=" --limit --json" ;;
     boundary) opts+=" --json --theirs" ;;
     verify) opts+=" --yes --no" ;;

@@ -288,16 +288,48 @@ cli_contacts(struct engine *e, int argc, char **argv, struct cli_buf *out, struc
     return 0;
 }
 
+/* kith send TARGET TEXT... --each: every TEXT its own message, sealed together (up to
+ * KITH_TEXTS_MAX in a frame) and committed at once; one id per line, in order. */
+static int
+cli_send_each(struct engine *e, const char *target, const char *const *texts, size_t n,
+              unsigned flags, struct cli_buf *out, struct cli_buf *err)
+{
+    char(*ids)[ENGINE_ID_HEX] = xcalloc(n, sizeof *ids);
+    int rc = engine_send_batch(e, target, texts, n, flags, ids);
+
+    for (size_t i = 0; i < n && ids[i][0] != '\0'; i++) {
+        cli_printf(out, "%s\n", ids[i]); /* the ones queued, also when a later one failed */
+    }
+    free(ids);
+    if (rc == KITH_ENOTFOUND) {
+        cli_printf(err, "kith: there is no %s called %s\n", target[0] == '#' ? "circle" : "contact",
+                   target[0] == '#' ? target + 1 : target);
+        return 1;
+    }
+    if (rc == KITH_EINVAL) {
+        cli_printf(err, "kith: each message needs some text, in UTF-8; nothing was queued\n");
+        return 1;
+    }
+    return rc == KITH_OK ? 0 : cli_fail(err, rc, "couldn't queue the messages");
+}
+
 static int
 cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cli_buf *err)
 {
     struct cli_buf text = { 0 };
     const char *target = NULL;
+    const char **each = NULL;
+    size_t neach = 0;
+    bool is_each = false;
     char id[ENGINE_ID_HEX];
     unsigned flags = 0;
     int words = 0;
     int rc;
 
+    for (int i = 1; i < argc; i++) {
+        is_each = is_each || strcmp(argv[i], "--each") == 0;
+    }
+    each = xcalloc((size_t)argc, sizeof *each);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--heavy") == 0) {
             flags |= ENGINE_SEND_HEAVY;
@@ -305,17 +337,20 @@ cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cl
             flags |= ENGINE_SEND_URGENT;
         } else if (strcmp(argv[i], "--wait") == 0) {
             i++; /* handled by the caller */
-        } else if (strcmp(argv[i], "--") == 0) {
+        } else if (strcmp(argv[i], "--") == 0 || strcmp(argv[i], "--each") == 0) {
             continue;
         } else if (target == NULL) {
             target = argv[i];
+        } else if (is_each) {
+            each[neach++] = argv[i];
         } else {
             cli_printf(&text, "%s%s", words++ > 0 ? " " : "", argv[i]);
         }
     }
-    if (target == NULL || text.len == 0) {
+    if (target == NULL || (text.len == 0 && neach == 0)) {
         cli_buf_free(&text);
-        return cli_usage(err, "send TARGET TEXT... [--wait SECONDS] [--heavy]");
+        free(each);
+        return cli_usage(err, "send TARGET TEXT... [--each] [--wait SECONDS] [--heavy]");
     }
     {
         char preview[256];
@@ -324,6 +359,12 @@ cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cl
             cli_printf(err, "%s\n", preview); /* kind, and only what they chose to tell */
         }
     }
+    if (is_each) {
+        rc = cli_send_each(e, target, each, neach, flags, out, err);
+        free(each);
+        return rc;
+    }
+    free(each);
     rc = engine_send(e, target, text.s, flags, id);
     cli_buf_free(&text);
     if (rc == KITH_ENOTFOUND) {
@@ -732,7 +773,7 @@ static const struct {
     { "invite", "--ttl= --circle= --qr" },
     { "accept", "--as=" },
     { "contacts", "--json" },
-    { "send", "--wait= --heavy --urgent" },
+    { "send", "--wait= --heavy --urgent --each" },
     { "log", "--limit= --json" },
     { "msgstate", "" },
     { "rename", "" },

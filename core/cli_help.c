@@ -25,7 +25,7 @@ static const struct cli_help_entry cli_help_table[] = {
       "print a one-time invite code (with --circle it also adds its holder to the circle)" },
     { "accept", "accept CODE [--as NAME]", "add the person an invite code names" },
     { "contacts", "contacts [--json]", "your contacts and their state" },
-    { "send", "send TARGET TEXT... [--wait SECONDS] [--heavy] [--urgent]",
+    { "send", "send TARGET TEXT... [--each] [--wait SECONDS] [--heavy] [--urgent]",
       "queue a message for a contact (or #circle) and print its id" },
     { "log", "log TARGET [--limit N] [--json]", "a conversation, with each message's state" },
     { "boundary",

@@ -703,35 +703,72 @@ engine_set_on_batch(struct engine *e, void (*on_batch)(void *ctx), void *ctx)
 
 /* ---- control socket: commands from other kith processes ---- */
 
+/* Arguments one control call may carry (`kith send --each` sends one per text). */
+#define ENGINE_CONTROL_ARGS_MAX 1024
+
+static void
+engine_control_reply(struct engine *e, zmq_msg_t *route, int st, const struct cli_buf *out,
+                     const struct cli_buf *err)
+{
+    char status[8];
+
+    snprintf(status, sizeof status, "%d", st);
+    zmq_send(e->ctl, zmq_msg_data(route), zmq_msg_size(route), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(e->ctl, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(e->ctl, status, strlen(status), ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(e->ctl, out->s != NULL ? out->s : "", out->len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
+    zmq_send(e->ctl, err->s != NULL ? err->s : "", err->len, ZMQ_DONTWAIT);
+}
+
 static void
 engine_serve_control(struct engine *e)
 {
+    /* [routing id][empty][arg]...: a call with too many arguments is answered, not run */
+    enum { PARTS_MAX = ENGINE_CONTROL_ARGS_MAX + 2 };
+
     for (int served = 0; served < 16; served++) {
-        zmq_msg_t parts[40];
+        zmq_msg_t *parts = NULL;
+        size_t cap = 0;
         int nparts = 0;
         int more = 1;
-        char *argv[40];
+        bool too_many = false;
         struct cli_buf out = { 0 };
         struct cli_buf err = { 0 };
-        char status[8];
-        int argc = 0;
-        int st;
 
-        while (more && nparts < 40) {
-            zmq_msg_init(&parts[nparts]);
-            if (zmq_msg_recv(&parts[nparts], e->ctl, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&parts[nparts]);
-                if (nparts == 0) {
-                    return; /* nothing waiting */
-                }
+        while (more) {
+            zmq_msg_t part;
+            zmq_msg_init(&part);
+            if (zmq_msg_recv(&part, e->ctl, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&part);
                 break;
             }
-            more = zmq_msg_more(&parts[nparts]);
+            more = zmq_msg_more(&part);
+            if (nparts == PARTS_MAX) {
+                too_many = true; /* the rest is drained */
+                zmq_msg_close(&part);
+                continue;
+            }
+            if ((size_t)nparts == cap) {
+                cap = cap == 0 ? 16 : cap * 2;
+                parts = xrealloc(parts, cap * sizeof *parts);
+            }
+            zmq_msg_init(&parts[nparts]);
+            zmq_msg_move(&parts[nparts], &part);
+            zmq_msg_close(&part);
             nparts++;
         }
-        /* [routing id][empty][arg]... */
-        if (nparts >= 2 && !more) {
-            for (int i = 2; i < nparts && argc < 39; i++) {
+        if (nparts == 0) {
+            free(parts);
+            return; /* nothing waiting */
+        }
+        if (nparts >= 2 && !more && too_many) {
+            cli_printf(&err, "kith: too many arguments for one command (at most %d)\n",
+                       ENGINE_CONTROL_ARGS_MAX);
+            engine_control_reply(e, &parts[0], 2, &out, &err);
+        } else if (nparts >= 2 && !more) {
+            char **argv = xcalloc((size_t)nparts, sizeof *argv);
+            int argc = 0;
+            for (int i = 2; i < nparts; i++) {
                 size_t len = zmq_msg_size(&parts[i]);
                 argv[argc] = xmalloc(len + 1);
                 memcpy(argv[argc], zmq_msg_data(&parts[i]), len);
@@ -739,33 +776,18 @@ engine_serve_control(struct engine *e)
                 argc++;
             }
             argv[argc] = NULL;
-            st = cli_exec(e, argc, argv, &out, &err);
-            snprintf(status, sizeof status, "%d", st);
-            zmq_send(e->ctl, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]),
-                     ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send(e->ctl, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send(e->ctl, status, strlen(status), ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send(e->ctl, out.s != NULL ? out.s : "", out.len, ZMQ_SNDMORE | ZMQ_DONTWAIT);
-            zmq_send(e->ctl, err.s != NULL ? err.s : "", err.len, ZMQ_DONTWAIT);
+            engine_control_reply(e, &parts[0], cli_exec(e, argc, argv, &out, &err), &out, &err);
             for (int i = 0; i < argc; i++) {
                 free(argv[i]);
             }
-            cli_buf_free(&out);
-            cli_buf_free(&err);
+            free(argv);
         }
-        while (more) { /* too many parts: drain the rest */
-            zmq_msg_t rest;
-            zmq_msg_init(&rest);
-            if (zmq_msg_recv(&rest, e->ctl, ZMQ_DONTWAIT) < 0) {
-                zmq_msg_close(&rest);
-                break;
-            }
-            more = zmq_msg_more(&rest);
-            zmq_msg_close(&rest);
-        }
+        cli_buf_free(&out);
+        cli_buf_free(&err);
         for (int i = 0; i < nparts; i++) {
             zmq_msg_close(&parts[i]);
         }
+        free(parts);
     }
 }
 

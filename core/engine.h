@@ -122,11 +122,13 @@ KITH_NODISCARD int engine_set_verified(struct engine *e, const char *name, bool 
 KITH_NODISCARD int engine_send(struct engine *e, const char *target, const char *text,
                                unsigned flags, char id_out[ENGINE_ID_HEX]);
 
-/* Send many texts at once (a paste, a script, the benchmark): sealed in
- * order and committed KITH_GROUP_COMMIT at a time. KITH_OK when all are
- * queued; on an error, the ones before it are queued. */
+/* Send many texts at once (`kith send --each`, a script, the benchmark): sealed in order,
+ * up to KITH_TEXTS_MAX per frame, and committed KITH_SEND_CHUNK at a time. ids (NULL, or n
+ * of them) gets each one's id. KITH_OK when all are queued; on an error, the ones before it
+ * are queued (their ids are filled in, the rest left empty). */
 KITH_NODISCARD int engine_send_batch(struct engine *e, const char *target,
-                                     const char *const *texts, size_t n, unsigned flags);
+                                     const char *const *texts, size_t n, unsigned flags,
+                                     char (*ids)[ENGINE_ID_HEX]);
 
 struct engine_msg {
     char id[ENGINE_ID_HEX];

@@ -474,6 +474,8 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
         at = 0;
     }
     if (store_msg_acknowledged(e->st, id, tell, at) == KITH_OK) {
+        /* the other texts of its frame, if it had any, are delivered with it */
+        KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED));
         engine_notes_forget(e, id); /* delivered: its "sent" is moot */
         engine_emit(e, ENGINE_EV_STATE, p->name, id); /* a message, its frame waiting */
         return false;
@@ -489,6 +491,18 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
         engine_emit(e, ENGINE_EV_STATE, p->name, id);
     }
     return false;
+}
+
+void
+engine_boundary_text_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
+                             int tell, int64_t at)
+{
+    if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
+        at = 0;
+    }
+    if (store_msg_text_told(e->st, id, p->contact_id, tell, at) == KITH_OK) {
+        engine_emit(e, ENGINE_EV_STATE, p->name, id);
+    }
 }
 
 bool

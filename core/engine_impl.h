@@ -224,6 +224,10 @@ void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, stru
  * acknowledged (a consent answer). */
 bool engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
                              int tell, int64_t at);
+/* A receipt of its own for a text of a TEXTS frame of ours other than its first (that one's
+ * receipt made them all delivered): what the receiver's boundaries did with this one. */
+void engine_boundary_text_receipt(struct engine *e, const struct engine_peer *p,
+                                  const uint8_t id[16], int tell, int64_t at);
 /* engine_boundary_receipts: true when the receipt frame itself is to be acknowledged (it
  * updates what an already acknowledged message of ours was told: a consent answer). */
 bool engine_boundary_receipts(struct engine *e, const struct engine_peer *p,
@@ -370,6 +374,10 @@ KITH_NODISCARD int engine_retention_receive(struct engine *e, const struct engin
                                             const struct envelope *env);
 KITH_NODISCARD int engine_retention_stamp(struct engine *e, int64_t contact_id,
                                           const uint8_t msg_id[16]);
+/* The same for n texts of one frame: ids first .. first + n - 1 in their last byte (one
+ * look-up of the agreement). */
+KITH_NODISCARD int engine_retention_stamp_texts(struct engine *e, int64_t contact_id,
+                                                const uint8_t first[16], size_t n);
 int64_t engine_retention_next_ms(struct engine *e);
 void engine_retention_run_due(struct engine *e);
 int64_t engine_retention_delete_at(struct engine *e, const uint8_t msg_id[16]);

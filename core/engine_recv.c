@@ -21,23 +21,36 @@
 
 #define RECV_INVITEE_MAX_BYTES 8192
 
-/* Acknowledgements owed to one contact, sent after COMMIT. */
+/* One acknowledgement owed. */
+struct recv_entry {
+    uint8_t id[16];
+    uint8_t tell; /* enum receipt_tell: what our boundaries did */
+    /* The message's acknowledgement key, when this batch opened it: a FRAME_ACK entry.
+     * Without one (a repeat, a handshake frame) the answer is a sealed RECEIPT. */
+    bool keyed;
+    int64_t tell_at;
+    uint8_t key[32];
+};
+
+/* A frame to send after COMMIT. */
+struct recv_out {
+    uint8_t *buf;
+    size_t len;
+};
+
+/* Acknowledgements owed to one contact, sent after COMMIT: as many FRAME_ACKs and sealed
+ * RECEIPTs as their entries need (ACK_ENTRIES_MAX and KITH_ACK_BATCH each). The arrays
+ * grow as needed and are kept, wiped, for the next batch. */
 struct recv_ack {
     int64_t contact_id;
     struct transport_origin origin;
     bool via_relay; /* the frame came through a relay: answer on any path, relayed if need be */
-    uint8_t ids[KITH_GROUP_COMMIT][16];
-    uint8_t tells[KITH_GROUP_COMMIT]; /* enum receipt_tell: what our boundaries did */
-    int64_t tell_ats[KITH_GROUP_COMMIT];
-    /* The message's acknowledgement key, when this batch opened it: a FRAME_ACK entry.
-     * Without one (a repeat, a handshake frame) the answer is a sealed RECEIPT. */
-    uint8_t keys[KITH_GROUP_COMMIT][32];
-    bool keyed[KITH_GROUP_COMMIT];
+    struct recv_entry *ents;
     size_t nids;
-    uint8_t *frame; /* the sealed RECEIPT, if any entry has no key */
-    size_t frame_len;
-    uint8_t *ack; /* the FRAME_ACK, if any entry has a key */
-    size_t ack_len;
+    size_t cap;
+    struct recv_out *outs;
+    size_t nouts;
+    size_t outs_cap;
 };
 
 /* Relayed frames committed, per hop: the hop is told (RELAY_DONE) after COMMIT. */
@@ -102,23 +115,51 @@ recv_owe_receipt(struct recv_batch *b, int64_t contact_id, const struct transpor
         }
     }
     if (a == NULL) {
-        a = &b->acks[b->nacks++];
-        memset(a, 0, sizeof *a);
+        a = &b->acks[b->nacks++]; /* its arrays are kept from earlier batches */
         a->contact_id = contact_id;
+        a->nids = 0;
+        a->nouts = 0;
     }
     a->origin = *o; /* answer on the most recent path */
     a->via_relay = b->relayed;
-    if (a->nids < KITH_GROUP_COMMIT) {
-        a->tells[a->nids] =
-            (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_TELL_LAST ? tell
-                                                                             : RECEIPT_DELIVERED);
-        a->tell_ats[a->nids] = tell_at;
-        a->keyed[a->nids] = b->cur_keyed && memcmp(b->cur_id, msg_id, 16) == 0;
-        if (a->keyed[a->nids]) {
-            memcpy(a->keys[a->nids], b->cur_key, 32);
+    if (a->nids == a->cap) {
+        struct recv_entry *grown;
+        size_t cap = a->cap == 0 ? KITH_GROUP_COMMIT : a->cap * 2;
+        /* by hand, not realloc: the old block holds keys and is wiped before it goes */
+        grown = xcalloc(cap, sizeof *grown);
+        if (a->nids > 0) {
+            memcpy(grown, a->ents, a->nids * sizeof *grown);
+            sodium_memzero(a->ents, a->nids * sizeof *a->ents);
         }
-        memcpy(a->ids[a->nids++], msg_id, 16);
+        free(a->ents);
+        a->ents = grown;
+        a->cap = cap;
     }
+    {
+        struct recv_entry *en = &a->ents[a->nids++];
+        en->tell = (uint8_t)(tell >= RECEIPT_DELIVERED && tell <= RECEIPT_TELL_LAST
+                                 ? tell
+                                 : RECEIPT_DELIVERED);
+        en->tell_at = tell_at;
+        /* the frame being opened: its own id, or one of its texts (same first 15 bytes) */
+        en->keyed = b->cur_keyed && memcmp(b->cur_id, msg_id, 15) == 0;
+        if (en->keyed) {
+            memcpy(en->key, b->cur_key, 32);
+        }
+        memcpy(en->id, msg_id, 16);
+    }
+}
+
+static void
+recv_out_add(struct recv_ack *a, uint8_t *buf, size_t len)
+{
+    if (a->nouts == a->outs_cap) {
+        a->outs_cap = a->outs_cap == 0 ? 4 : a->outs_cap * 2;
+        a->outs = xrealloc(a->outs, a->outs_cap * sizeof *a->outs);
+    }
+    a->outs[a->nouts].buf = buf;
+    a->outs[a->nouts].len = len;
+    a->nouts++;
 }
 
 static void
@@ -136,8 +177,18 @@ recv_owe_again(struct engine *e, struct recv_batch *b, int64_t contact_id,
     struct store_msg m;
 
     if (store_msg_get(e->st, msg_id, &m) == KITH_OK) {
+        struct store_text_tell tt[KITH_TEXTS_MAX];
+        size_t n = 0;
         recv_owe_receipt(b, contact_id, o, msg_id, m.outgoing ? RECEIPT_DELIVERED : m.tell,
                          m.tell_at);
+        /* A TEXTS frame: what its other texts were told, where that was more than
+         * "delivered" (which the first one's receipt says for the rest). */
+        if (!m.outgoing && msg_id[15] == 0 &&
+            store_msg_texts_tells(e->st, msg_id, contact_id, tt, &n) == KITH_OK) {
+            for (size_t i = 0; i < n; i++) {
+                recv_owe_receipt(b, contact_id, o, tt[i].msg_id, tt[i].tell, tt[i].tell_at);
+            }
+        }
         store_msg_free(&m);
         return;
     }
@@ -280,6 +331,7 @@ recv_acked(struct engine *e, struct engine_peer *p, const struct envelope *env)
         }
         engine_notes_forget(e, id);
         if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
+            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED));
             engine_emit(e, ENGINE_EV_STATE, p->name, id);
         }
     }
@@ -296,6 +348,104 @@ recv_clock_settle(struct engine *e, struct recv_batch *b, uint64_t seen)
     }
     b->lamport_seen = 0;
     return seen == 0 ? KITH_OK : store_lamport_tick(e->st, seen, &tick);
+}
+
+/* One text of a session frame (a TEXT, or one of a TEXTS): judged by our boundaries, stored
+ * with the sender's clock and sequence, and owed its receipt. KITH_EAGAIN: a block dropped it
+ * (nothing stored, nothing owed). */
+static int
+recv_text(struct engine *e, struct recv_batch *b, struct engine_peer *p,
+          const struct transport_origin *o, const uint8_t msg_id[16], const struct envelope *env,
+          uint16_t flags, const uint8_t *text, size_t text_len, bool in_texts)
+{
+    struct store_msg m;
+    struct boundary_verdict verdict;
+    int rc;
+
+    memset(&m, 0, sizeof m);
+    rc = engine_boundary_judge(e, p->contact_id, flags, (const char *)text, text_len, &verdict);
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    if (verdict.disposition == BOUNDARY_DROP) {
+        return KITH_EAGAIN;
+    }
+    if (env->lamport > b->lamport_seen) {
+        b->lamport_seen = env->lamport; /* our clock moves past it (recv_clock_settle) */
+    }
+    memcpy(m.msg_id, msg_id, 16);
+    m.contact_id = p->contact_id;
+    m.outgoing = false;
+    m.lamport = env->lamport; /* display order is the sender's causal order */
+    m.sender_seq = env->sender_seq;
+    m.ts_ms = (int64_t)env->sent_at_ms;
+    m.state = STORE_MSG_RECEIVED;
+    m.flags = flags;
+    engine_boundary_apply(&verdict, engine_now_ms() / 1000, &m);
+    m.text = (char *)text; /* sealed by length: no NUL needed */
+    m.text_len = text_len;
+    rc = store_msg_add(e->st, &m);
+    if (rc == KITH_OK) {
+        engine_boundary_note_visible(e, p->contact_id, m.visible_at); /* the rate counts it */
+        if (!in_texts) { /* recv_texts stamps a frame's texts at once */
+            rc = engine_retention_stamp(e, p->contact_id, msg_id); /* disappearing messages */
+        }
+    }
+    if (rc != KITH_OK) {
+        return rc;
+    }
+    /* A lone text, and text 0 of a TEXTS (the frame's own id), is always owed: text 0's
+     * receipt says the frame is committed and every other text of it delivered, unless a
+     * receipt of its own (sealed under the same key) says otherwise. */
+    if (!in_texts || msg_id[15] == 0 || m.tell != RECEIPT_DELIVERED) {
+        recv_owe_receipt(b, p->contact_id, o, msg_id, m.tell, m.tell_at);
+    }
+    /* A held one is silent now (views show "held until"); its release notifies. */
+    engine_emit_notify(e, ENGINE_EV_MESSAGE, p->name, msg_id,
+                       m.state != STORE_MSG_HELD && verdict.notify);
+    return KITH_OK;
+}
+
+/* The texts of one TEXTS frame (proto/PROTOCOL.md §4.1), each stored as if it had come alone,
+ * with the id, clock and sequence its place gives it; one seen row for the frame. */
+static int
+recv_texts(struct engine *e, struct recv_batch *b, struct engine_peer *p,
+           const struct transport_origin *o, const struct frame *f, const struct envelope *env)
+{
+    struct envelope_text texts[ENVELOPE_TEXTS_MAX];
+    struct envelope item = *env;
+    size_t n = 0;
+    size_t stored = 0;
+    int rc;
+
+    if (f->msg_id[15] != 0 ||
+        envelope_texts_decode(env->payload, env->payload_len, texts, &n) != KITH_OK) {
+        return KITH_EMALFORMED;
+    }
+    if (env->lamport >= STORE_LAMPORT_MAX - ENVELOPE_TEXTS_MAX ||
+        env->sender_seq >= (uint64_t)INT64_MAX - ENVELOPE_TEXTS_MAX) {
+        return KITH_EINVAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint8_t id[16];
+        envelope_texts_id(f->msg_id, i, id);
+        item.lamport = env->lamport + i;
+        item.sender_seq = env->sender_seq + i;
+        rc = recv_text(e, b, p, o, id, &item, texts[i].flags, texts[i].text, texts[i].len,
+                       true);
+        if (rc == KITH_EAGAIN) {
+            continue; /* a block drops every text alike */
+        }
+        if (rc != KITH_OK) {
+            return rc;
+        }
+        stored++;
+    }
+    if (stored == 0) {
+        return KITH_OK; /* a block dropped them all: nothing stored, nothing owed */
+    }
+    rc = engine_retention_stamp_texts(e, p->contact_id, f->msg_id, n);
+    return rc == KITH_OK ? store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000) : rc;
 }
 
 static int
@@ -408,53 +558,22 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
             recv_owe_ack(b, p->contact_id, o, f->msg_id);
         }
         break;
-    case ENVELOPE_TEXT: {
-        struct store_msg m;
-        struct boundary_verdict verdict;
-        memset(&m, 0, sizeof m);
+    case ENVELOPE_TEXT:
         if (env.lamport >= STORE_LAMPORT_MAX) {
             rc = KITH_EINVAL; /* nobody honest gets near 2^63 */
             goto out;
         }
-        rc = engine_boundary_judge(e, p->contact_id, env.flags, (const char *)env.payload,
-                                   env.payload_len, &verdict);
-        if (rc != KITH_OK) {
-            goto out;
-        }
-        if (verdict.disposition == BOUNDARY_DROP) {
-            break; /* a block: not stored, not acknowledged; the sender keeps "sent" */
-        }
-        if (env.lamport > b->lamport_seen) {
-            b->lamport_seen = env.lamport; /* our clock moves past it (recv_clock_settle) */
-        }
-        memcpy(m.msg_id, f->msg_id, 16);
-        m.contact_id = p->contact_id;
-        m.outgoing = false;
-        m.lamport = env.lamport; /* display order is the sender's causal order */
-        m.sender_seq = env.sender_seq;
-        m.ts_ms = (int64_t)env.sent_at_ms;
-        m.state = STORE_MSG_RECEIVED;
-        m.flags = env.flags;
-        engine_boundary_apply(&verdict, engine_now_ms() / 1000, &m);
-        m.text = (char *)env.payload; /* sealed by length: no NUL needed */
-        m.text_len = env.payload_len;
-        rc = store_msg_add(e->st, &m);
-        if (rc == KITH_OK) {
-            engine_boundary_note_visible(e, p->contact_id, m.visible_at); /* the rate counts it */
-            rc = engine_retention_stamp(e, p->contact_id, f->msg_id); /* disappearing messages */
-        }
-        if (rc == KITH_OK) {
+        rc = recv_text(e, b, p, o, f->msg_id, &env, env.flags, env.payload, env.payload_len,
+                       false);
+        if (rc == KITH_EAGAIN) {
+            rc = KITH_OK; /* blocked: not stored, not acknowledged; the sender keeps "sent" */
+        } else if (rc == KITH_OK) {
             rc = store_seen_add(e->st, f->msg_id, engine_now_ms() / 1000);
         }
-        if (rc != KITH_OK) {
-            goto out;
-        }
-        recv_owe_receipt(b, p->contact_id, o, f->msg_id, m.tell, m.tell_at);
-        /* A held one is silent now (views show "held until"); its release notifies. */
-        engine_emit_notify(e, ENGINE_EV_MESSAGE, p->name, f->msg_id,
-                           m.state != STORE_MSG_HELD && verdict.notify);
         break;
-    }
+    case ENVELOPE_TEXTS:
+        rc = recv_texts(e, b, p, o, f, &env);
+        break;
     case ENVELOPE_ENDPOINT:
     case ENVELOPE_RETENTION:
         /* Control frames (core/engine_update.c, engine_retention.c): applied here, never
@@ -675,61 +794,103 @@ recv_ack_ad(uint8_t ad[11 + 16], const uint8_t msg_id[16])
     memcpy(ad + 11, msg_id, 16);
 }
 
-/* The FRAME_ACK of the entries that carry their message's key: each one sealed under it,
- * so only the message's sender can read what our boundaries did, and no one else can
- * forge it (proto/PROTOCOL.md §7.1). */
-static void
-recv_build_ack(struct engine *e, struct recv_ack *a, const uint8_t route[16])
+/* How many entries from k on belong to the same TEXTS frame (same first 15 bytes, keyed). */
+static size_t
+recv_run(const struct recv_ack *a, size_t k)
 {
-    uint8_t body[KITH_GROUP_COMMIT * ACK_ENTRY_BYTES];
-    size_t n = 0;
+    size_t r = 1;
+
+    while (k + r < a->nids && a->ents[k + r].keyed && a->ents[k + r].id[15] != 0 &&
+           memcmp(a->ents[k + r].id, a->ents[k].id, 15) == 0) {
+        r++;
+    }
+    return r;
+}
+
+/* One FRAME_ACK of n sealed entries. */
+static void
+recv_ack_out(struct engine *e, struct recv_ack *a, const uint8_t route[16], const uint8_t *body,
+             size_t n)
+{
     struct frame f;
+    uint8_t *wire;
+    size_t len = 0;
 
-    for (size_t k = 0; k < a->nids; k++) {
-        uint8_t plain[ACK_PLAIN_BYTES];
-        uint8_t ad[11 + 16];
-        uint8_t *entry = body + n * ACK_ENTRY_BYTES;
-
-        if (!a->keyed[k]) {
-            continue;
-        }
-        recv_put_tell(plain, a->tells[k], a->tell_ats[k]);
-        recv_ack_ad(ad, a->ids[k]);
-        memcpy(entry, a->ids[k], 16);
-        kcrypt_seal(entry + 16, plain, sizeof plain, ad, sizeof ad, a->keys[k]);
-        n++;
-    }
-    if (n == 0) {
-        return;
-    }
     memset(&f, 0, sizeof f);
     f.type = FRAME_ACK;
     randombytes_buf(f.msg_id, 16);
     memcpy(f.route, route, 16);
     f.expires_at = (uint32_t)(engine_now_ms() / 1000 + KITH_FRAME_EXPIRY);
-    f.body = body;
+    f.body = (uint8_t *)body;
     f.body_len = (uint32_t)(n * ACK_ENTRY_BYTES);
-    a->ack = xmalloc(FRAME_HEADER_BYTES + f.body_len);
-    if (frame_encode(&f, a->ack, FRAME_HEADER_BYTES + f.body_len, &a->ack_len) != KITH_OK) {
-        free(a->ack);
-        a->ack = NULL;
+    wire = xmalloc(FRAME_HEADER_BYTES + f.body_len);
+    if (frame_encode(&f, wire, FRAME_HEADER_BYTES + f.body_len, &len) != KITH_OK) {
+        free(wire);
+        return;
+    }
+    recv_out_add(a, wire, len);
+}
+
+/* The FRAME_ACKs of the entries that carry their message's key: each one sealed under it,
+ * so only the message's sender can read what our boundaries did, and no one else can
+ * forge it (proto/PROTOCOL.md §7.1). The entries of one TEXTS frame stay in one FRAME_ACK,
+ * its own id first: the sender opens the others with the key it found for that one. */
+static void
+recv_build_ack(struct engine *e, struct recv_ack *a, const uint8_t route[16])
+{
+    uint8_t body[ACK_ENTRIES_MAX * ACK_ENTRY_BYTES];
+    size_t n = 0;
+
+    for (size_t k = 0; k < a->nids;) {
+        size_t run;
+        if (!a->ents[k].keyed) {
+            k++;
+            continue;
+        }
+        run = recv_run(a, k);
+        if (n + run > ACK_ENTRIES_MAX) {
+            recv_ack_out(e, a, route, body, n);
+            n = 0;
+        }
+        for (size_t r = 0; r < run; r++, k++) {
+            const struct recv_entry *en = &a->ents[k];
+            uint8_t plain[ACK_PLAIN_BYTES];
+            uint8_t ad[11 + 16];
+            uint8_t *entry = body + n * ACK_ENTRY_BYTES;
+
+            recv_put_tell(plain, en->tell, en->tell_at);
+            recv_ack_ad(ad, en->id);
+            memcpy(entry, en->id, 16);
+            kcrypt_seal(entry + 16, plain, sizeof plain, ad, sizeof ad, en->key);
+            n++;
+        }
+    }
+    if (n > 0) {
+        recv_ack_out(e, a, route, body, n);
     }
 }
 
 /* A FRAME_ACK from p: each entry that opens under the key stored with our waiting message
- * acknowledges it; anything else (a repeat after the row went, a forgery) changes nothing. */
+ * acknowledges it; anything else (a repeat after the row went, a forgery) changes nothing.
+ * The entries after a TEXTS frame's own (its other texts, whose rows hold no key) open under
+ * that frame's key. */
 static int
 recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
 {
     size_t n = 0;
     int rc = ack_body_check(f->body, f->body_len, &n);
+    uint8_t bkey[32];
+    uint8_t bid[16];
+    bool bkeyed = false;
 
     for (size_t k = 0; k < n && rc == KITH_OK; k++) {
         const uint8_t *entry = f->body + k * ACK_ENTRY_BYTES;
         uint8_t key[32];
         uint8_t ad[11 + 16];
         uint8_t plain[ACK_PLAIN_BYTES];
-        int got = store_outbox_ack_key(e->st, entry, key);
+        bool member = bkeyed && entry[15] != 0 && memcmp(entry, bid, 15) == 0;
+        int got = member ? KITH_OK : store_outbox_ack_key(e->st, entry, key);
+        int64_t at = 0;
 
         if (got == KITH_ENOTFOUND) {
             continue; /* acknowledged already, or only a sealed receipt confirms it */
@@ -739,25 +900,95 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
             break;
         }
         recv_ack_ad(ad, entry);
-        got = kcrypt_open(plain, entry + 16, ACK_ENTRY_BYTES - 16, ad, sizeof ad, key);
+        got = kcrypt_open(plain, entry + 16, ACK_ENTRY_BYTES - 16, ad, sizeof ad,
+                          member ? bkey : key);
+        if (got == KITH_OK && !member && entry[15] == 0) {
+            memcpy(bkey, key, 32); /* perhaps a TEXTS frame: its texts may follow */
+            memcpy(bid, entry, 16);
+            bkeyed = true;
+        }
         sodium_memzero(key, sizeof key);
         if (got != KITH_OK) {
             rc = KITH_ECRYPTO; /* tampered or forged: the rest of the frame is not trusted */
             break;
         }
-        {
-            int64_t at = 0;
-            for (int byte = 0; byte < 8; byte++) {
-                at = (int64_t)((uint64_t)at << 8 | plain[1 + byte]);
-            }
+        for (int byte = 0; byte < 8; byte++) {
+            at = (int64_t)((uint64_t)at << 8 | plain[1 + byte]);
+        }
+        if (member) {
+            engine_boundary_text_receipt(e, p, entry, plain[0], at);
+        } else {
             KITH_IGNORE(engine_boundary_receipt(e, p, entry, plain[0], at));
         }
     }
+    sodium_memzero(bkey, sizeof bkey);
     return rc;
 }
 
+/* One sealed RECEIPT (the session advances) of n entries from the unkeyed ones. */
+static void
+recv_receipt_out(struct engine *e, struct recv_batch *b, struct recv_ack *a, struct session *s,
+                 const uint8_t route[16], const uint8_t *payload, size_t n)
+{
+    uint8_t plain[ENVELOPE_HEADER_BYTES + KITH_ACK_BATCH * RECEIPT_BYTES + ENVELOPE_PAD];
+    uint8_t ad[FRAME_AD_BYTES];
+    struct envelope env;
+    struct frame f;
+    size_t plain_len = 0;
+    size_t body_len = 0;
+    size_t hdr;
+    size_t cap;
+    uint8_t *body;
+    uint8_t *wire;
+    size_t wire_len = 0;
+
+    memset(&env, 0, sizeof env);
+    env.type = ENVELOPE_RECEIPT; /* an ACK that also says what our boundaries did */
+    env.version = 1;
+    env.sent_at_ms = (uint64_t)engine_now_ms();
+    env.payload = payload;
+    env.payload_len = (uint32_t)(RECEIPT_BYTES * n);
+    if (envelope_encode(&env, plain, sizeof plain, &plain_len) != KITH_OK) {
+        return;
+    }
+    memset(&f, 0, sizeof f);
+    f.type = session_get_state(s) == SESSION_AWAIT_REPLY ? FRAME_SESSION_INIT : FRAME_SESSION_MSG;
+    randombytes_buf(f.msg_id, 16);
+    memcpy(f.route, route, 16);
+    f.expires_at = (uint32_t)(engine_now_ms() / 1000 + KITH_FRAME_EXPIRY);
+    frame_ad(&f, ad);
+    hdr = f.type == FRAME_SESSION_INIT ? SESSION_INIT_HEADER_BYTES : 0;
+    cap = hdr + plain_len + SESSION_MSG_OVERHEAD;
+    body = xmalloc(cap);
+    if (hdr > 0) {
+        memcpy(body, session_init_header(s), hdr);
+    }
+    if (session_encrypt(s, ad, sizeof ad, plain, plain_len, body + hdr, cap - hdr, &body_len) !=
+        KITH_OK) {
+        free(body);
+        sodium_memzero(plain, sizeof plain);
+        return;
+    }
+    {
+        uint8_t unused[32]; /* a receipt is confirmed by nothing */
+        KITH_IGNORE(session_take_ack_key(s, unused));
+        sodium_memzero(unused, sizeof unused);
+    }
+    recv_session_dirty(b, a->contact_id);
+    f.body = body;
+    f.body_len = (uint32_t)(hdr + body_len);
+    wire = xmalloc(FRAME_HEADER_BYTES + f.body_len);
+    if (frame_encode(&f, wire, FRAME_HEADER_BYTES + f.body_len, &wire_len) != KITH_OK) {
+        free(wire);
+    } else {
+        recv_out_add(a, wire, wire_len);
+    }
+    free(body);
+    sodium_memzero(plain, sizeof plain);
+}
+
 /* Seal each owed ACK inside the open transaction: FRAME_ACKs for the messages this batch
- * opened, a sealed RECEIPT (the session advances) for the others. */
+ * opened, sealed RECEIPTs (the session advances) for the others. */
 static void
 recv_seal_acks(struct engine *e, struct recv_batch *b)
 {
@@ -765,90 +996,34 @@ recv_seal_acks(struct engine *e, struct recv_batch *b)
         struct recv_ack *a = &b->acks[i];
         struct session *s = recv_session_get(e, b, a->contact_id);
         struct engine_peer *p = engine_peer_by_contact(e, a->contact_id);
+        uint8_t payload[KITH_ACK_BATCH * RECEIPT_BYTES];
+        uint8_t route[16];
         size_t nsealed = 0;
-        uint8_t payload[KITH_GROUP_COMMIT * RECEIPT_BYTES];
-        uint8_t plain[ENVELOPE_HEADER_BYTES + sizeof payload + ENVELOPE_PAD];
-        uint8_t ad[FRAME_AD_BYTES];
-        struct envelope env;
-        struct frame f;
-        size_t plain_len = 0;
-        size_t body_len = 0;
-        size_t cap;
-        uint8_t *body;
 
         if (s == NULL) {
             continue;
         }
         if (p != NULL) {
-            recv_build_ack(e, a, p->member_id);
+            memcpy(route, p->member_id, 16);
         } else {
-            uint8_t mid[16];
-            identity_member_id(session_peer_ik(s), mid);
-            recv_build_ack(e, a, mid);
+            identity_member_id(session_peer_ik(s), route);
         }
+        recv_build_ack(e, a, route);
         for (size_t k = 0; k < a->nids; k++) {
             uint8_t *r = payload + RECEIPT_BYTES * nsealed;
-            if (a->keyed[k]) {
+            if (a->ents[k].keyed) {
                 continue;
             }
-            memcpy(r, a->ids[k], 16);
-            recv_put_tell(r + 16, a->tells[k], a->tell_ats[k]);
-            nsealed++;
-        }
-        if (nsealed == 0) {
-            continue;
-        }
-        memset(&env, 0, sizeof env);
-        env.type = ENVELOPE_RECEIPT; /* an ACK that also says what our boundaries did */
-        env.version = 1;
-        env.sent_at_ms = (uint64_t)engine_now_ms();
-        env.payload = payload;
-        env.payload_len = (uint32_t)(RECEIPT_BYTES * nsealed);
-        if (envelope_encode(&env, plain, sizeof plain, &plain_len) != KITH_OK) {
-            continue;
-        }
-        memset(&f, 0, sizeof f);
-        f.type = session_get_state(s) == SESSION_AWAIT_REPLY ? FRAME_SESSION_INIT
-                                                             : FRAME_SESSION_MSG;
-        randombytes_buf(f.msg_id, 16);
-        if (p != NULL) {
-            memcpy(f.route, p->member_id, 16);
-        } else {
-            uint8_t mid[16];
-            identity_member_id(session_peer_ik(s), mid);
-            memcpy(f.route, mid, 16);
-        }
-        f.expires_at = (uint32_t)(engine_now_ms() / 1000 + KITH_FRAME_EXPIRY);
-        frame_ad(&f, ad);
-        {
-            size_t hdr = f.type == FRAME_SESSION_INIT ? SESSION_INIT_HEADER_BYTES : 0;
-            cap = hdr + plain_len + SESSION_MSG_OVERHEAD;
-            body = xmalloc(cap);
-            if (hdr > 0) {
-                memcpy(body, session_init_header(s), hdr);
+            memcpy(r, a->ents[k].id, 16);
+            recv_put_tell(r + 16, a->ents[k].tell, a->ents[k].tell_at);
+            if (++nsealed == KITH_ACK_BATCH) {
+                recv_receipt_out(e, b, a, s, route, payload, nsealed);
+                nsealed = 0;
             }
-            if (session_encrypt(s, ad, sizeof ad, plain, plain_len, body + hdr, cap - hdr,
-                                &body_len) != KITH_OK) {
-                free(body);
-                continue;
-            }
-            {
-                uint8_t unused[32]; /* a receipt is confirmed by nothing */
-                KITH_IGNORE(session_take_ack_key(s, unused));
-                sodium_memzero(unused, sizeof unused);
-            }
-            body_len += hdr;
         }
-        recv_session_dirty(b, a->contact_id);
-        f.body = body;
-        f.body_len = (uint32_t)body_len;
-        a->frame = xmalloc(FRAME_HEADER_BYTES + body_len);
-        if (frame_encode(&f, a->frame, FRAME_HEADER_BYTES + body_len, &a->frame_len) != KITH_OK) {
-            free(a->frame);
-            a->frame = NULL;
+        if (nsealed > 0) {
+            recv_receipt_out(e, b, a, s, route, payload, nsealed);
         }
-        free(body);
-        sodium_memzero(plain, sizeof plain);
     }
 }
 
@@ -881,9 +1056,15 @@ recv_batch_clear(struct recv_batch *b)
 {
     engine_txn_fini(&b->txn);
     for (size_t i = 0; i < b->nacks; i++) {
-        free(b->acks[i].frame);
-        free(b->acks[i].ack);
-        sodium_memzero(&b->acks[i], sizeof b->acks[i]); /* acknowledgement keys */
+        struct recv_ack *a = &b->acks[i];
+        for (size_t k = 0; k < a->nouts; k++) {
+            free(a->outs[k].buf);
+        }
+        a->nouts = 0;
+        if (a->nids > 0) {
+            sodium_memzero(a->ents, a->nids * sizeof *a->ents); /* acknowledgement keys */
+        }
+        a->nids = 0;
     }
     b->nacks = 0;
     sodium_memzero(b->cur_key, sizeof b->cur_key);
@@ -895,6 +1076,10 @@ engine_recv_free(struct engine *e)
 {
     if (e->rb != NULL) {
         recv_batch_clear(e->rb);
+        for (size_t i = 0; i < KITH_GROUP_COMMIT; i++) {
+            free(e->rb->acks[i].ents);
+            free(e->rb->acks[i].outs);
+        }
         free(e->rb);
         e->rb = NULL;
     }
@@ -1010,8 +1195,9 @@ engine_process_batch(struct engine *e)
         KITH_IGNORE(engine_circles_reload(e));
     }
     for (size_t i = 0; i < b->nacks; i++) {
-        recv_answer(e, &b->acks[i], b->acks[i].ack, b->acks[i].ack_len);
-        recv_answer(e, &b->acks[i], b->acks[i].frame, b->acks[i].frame_len);
+        for (size_t k = 0; k < b->acks[i].nouts; k++) {
+            recv_answer(e, &b->acks[i], b->acks[i].outs[k].buf, b->acks[i].outs[k].len);
+        }
     }
     recv_send_dones(e, b);
     if (b->txn.sealed) {

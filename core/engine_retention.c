@@ -215,6 +215,22 @@ engine_retention_stamp(struct engine *e, int64_t contact_id, const uint8_t msg_i
     return store_msg_set_delete_at(e->st, msg_id, engine_now_ms() / 1000 + seconds);
 }
 
+int
+engine_retention_stamp_texts(struct engine *e, int64_t contact_id, const uint8_t first[16],
+                             size_t n)
+{
+    uint32_t seconds = 0;
+    int rc = store_retention_seconds(e->st, contact_id, &seconds);
+
+    for (size_t i = 0; i < n && rc == KITH_OK && seconds > 0; i++) {
+        uint8_t id[16];
+        memcpy(id, first, 16);
+        id[15] = (uint8_t)(first[15] + i);
+        rc = store_msg_set_delete_at(e->st, id, engine_now_ms() / 1000 + seconds);
+    }
+    return rc;
+}
+
 int64_t
 engine_retention_delete_at(struct engine *e, const uint8_t msg_id[16])
 {

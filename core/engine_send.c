@@ -80,6 +80,7 @@ engine_outbox_expired(struct engine *e, const struct store_outbox *r, int64_t no
         return false;
     }
     if (store_msg_set_state(e->st, r->msg_id, STORE_MSG_EXPIRED) == KITH_OK) {
+        KITH_IGNORE(store_msg_texts_follow(e->st, r->msg_id, STORE_MSG_EXPIRED));
         p = engine_peer_by_contact(e, r->contact_id);
         engine_emit(e, ENGINE_EV_STATE, p != NULL ? p->name : NULL, r->msg_id);
     }
@@ -132,6 +133,7 @@ engine_flush(struct engine *e, int64_t contact_id)
             /* The first hand-over makes a queued message "sent" (handshake rows have no
              * history row: ENOTFOUND is expected for them). */
             if (r->attempts == 0 && store_msg_mark_sent(e->st, r->msg_id) == KITH_OK) {
+                KITH_IGNORE(store_msg_texts_follow(e->st, r->msg_id, STORE_MSG_SENT));
                 engine_emit(e, ENGINE_EV_STATE, p->name, r->msg_id);
             }
         } else {
@@ -247,15 +249,6 @@ engine_handover_defer(struct engine *e, int64_t contact_id, struct engine_handov
     engine_handover_clear(ho);
 }
 
-/* Inside an open transaction: what the hand-over changed, written now (with any notes still
- * pending). Sent history rows become "sent"; a refused frame waits (engine_refused_wait_ms). */
-static void
-engine_handover_note(struct engine *e, int64_t contact_id, struct engine_handover *ho)
-{
-    engine_handover_defer(e, contact_id, ho);
-    engine_notes_apply(e);
-}
-
 void
 engine_notes_apply(struct engine *e)
 {
@@ -266,9 +259,11 @@ engine_notes_apply(struct engine *e)
         struct engine_peer *p;
         if (!nt->sent) {
             KITH_IGNORE(store_outbox_reschedule(e->st, nt->msg_id, 0, now + nt->wait_ms));
-        } else if (nt->history && store_msg_mark_sent(e->st, nt->msg_id) == KITH_OK &&
-                   (p = engine_peer_by_contact(e, nt->contact_id)) != NULL) {
-            engine_emit(e, ENGINE_EV_STATE, p->name, nt->msg_id);
+        } else if (nt->history && store_msg_mark_sent(e->st, nt->msg_id) == KITH_OK) {
+            KITH_IGNORE(store_msg_texts_follow(e->st, nt->msg_id, STORE_MSG_SENT));
+            if ((p = engine_peer_by_contact(e, nt->contact_id)) != NULL) {
+                engine_emit(e, ENGINE_EV_STATE, p->name, nt->msg_id);
+            }
         }
     }
     e->nnotes = 0;
@@ -349,10 +344,17 @@ engine_handover_counters(struct engine *e, int64_t contact_id, struct engine_han
  * s (advanced in memory), and write the outbox row (and the history row
  * when m != NULL). The caller saves s and commits. With ho, the frame is
  * kept for a hand-over after the COMMIT (engine_handover_send). */
+/* The other texts of a TEXTS envelope (env->payload), stored as history rows beside the
+ * first (m), which holds the frame. */
+struct engine_texts {
+    const char *const *texts; /* texts[0] is m's */
+    size_t n;
+};
+
 static int
 engine_seal_into(struct engine *e, const struct store_contact *c, struct session *s,
                  struct envelope *env, struct store_msg *m, uint8_t msg_id[16],
-                 struct engine_handover *ho)
+                 struct engine_handover *ho, const struct engine_texts *tx)
 {
     uint8_t *plain = NULL;
     uint8_t *body = NULL;
@@ -371,6 +373,11 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     int64_t now = engine_now_ms();
     int rc;
 
+    size_t ticks = tx != NULL ? tx->n : 1;
+
+    if (tx != NULL && (ho == NULL || ho->left < ticks || m == NULL)) {
+        return KITH_EINVAL; /* texts are sealed together only in a chunk's reserved ticks */
+    }
     if (ho != NULL && ho->left > 0) { /* reserved for the chunk */
         seq = ho->seq;
         lamport = ho->lamport;
@@ -402,6 +409,9 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
         msg_id[byte] = (uint8_t)(f.expires_at >> (24 - 8 * byte));
     }
     randombytes_buf(msg_id + 4, 12);
+    if (tx != NULL) {
+        msg_id[15] = 0; /* text i of the frame is msg_id with last byte i */
+    }
     memcpy(f.msg_id, msg_id, 16);
     memcpy(f.route, c->member_id, 16);
     f.type = session_get_state(s) == SESSION_AWAIT_REPLY ? FRAME_SESSION_INIT : FRAME_SESSION_MSG;
@@ -451,8 +461,17 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
         m->ts_ms = now;
         m->state = STORE_MSG_QUEUED;
         rc = store_msg_add_queued(e->st, m, &mf);
-        if (rc == KITH_OK) {
-            rc = engine_retention_stamp(e, c->id, msg_id); /* disappearing messages */
+        for (size_t i = 1; tx != NULL && i < tx->n && rc == KITH_OK; i++) {
+            struct store_msg mi = *m; /* the frame waits in the first text's row only */
+            envelope_texts_id(msg_id, i, mi.msg_id);
+            mi.lamport = lamport + i;
+            mi.sender_seq = seq + i;
+            mi.text = (char *)tx->texts[i];
+            mi.text_len = strlen(tx->texts[i]);
+            rc = store_msg_add(e->st, &mi);
+        }
+        if (rc == KITH_OK) { /* disappearing messages */
+            rc = engine_retention_stamp_texts(e, c->id, msg_id, ticks);
         }
     } else {
         rc = store_outbox_add_at(e->st, msg_id, c->id, wire, wire_len, ho != NULL ? 1 : 0,
@@ -461,10 +480,15 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     }
     sodium_memzero(ack_key, sizeof ack_key);
     if (rc == KITH_OK && ho != NULL && ho->left > 0) {
-        ho->left--;
-        ho->lamport++;
-        ho->seq = seq + 1;
-        memcpy(ho->prev, msg_id, 16); /* engine_handover_counters writes it for the chunk */
+        ho->left -= ticks;
+        ho->lamport += ticks;
+        ho->seq = seq + ticks;
+        /* engine_handover_counters writes it for the chunk: the frame's last text */
+        if (tx != NULL) {
+            envelope_texts_id(msg_id, ticks - 1, ho->prev);
+        } else {
+            memcpy(ho->prev, msg_id, 16);
+        }
     } else if (rc == KITH_OK) {
         rc = store_set_last_sent(e->st, c->id, seq, msg_id);
     }
@@ -495,7 +519,7 @@ int
 engine_seal_locked(struct engine *e, const struct store_contact *c, struct session *s,
                    struct envelope *env, struct store_msg *m, uint8_t msg_id[16])
 {
-    return engine_seal_into(e, c, s, env, m, msg_id, NULL);
+    return engine_seal_into(e, c, s, env, m, msg_id, NULL, NULL);
 }
 
 /* Seal one envelope and commit it with the advanced session: seal once,
@@ -514,7 +538,7 @@ engine_seal_commit(struct engine *e, const struct store_contact *c, struct envel
     engine_notes_apply(e); /* the previous sends' hand-overs */
     engine_txn_init(&t);
     s = engine_txn_session(e, &t, c->id); /* from the session cache when it is current */
-    rc = s != NULL ? engine_seal_into(e, c, s, env, m, msg_id, ho) : KITH_ENOTFOUND;
+    rc = s != NULL ? engine_seal_into(e, c, s, env, m, msg_id, ho, NULL) : KITH_ENOTFOUND;
     if (rc == KITH_OK) {
         engine_txn_dirty(&t, c->id);
         rc = engine_txn_save(e, &t);
@@ -570,9 +594,60 @@ engine_text_envelope(struct envelope *env, struct store_msg *m, const char *text
     m->text_len = env->payload_len;
 }
 
+/* How many of the texts from tx->texts on (at most left) go in one frame: up to
+ * KITH_TEXTS_MAX whose TEXTS payload fits one envelope. Two or more: env becomes that
+ * TEXTS envelope (its payload malloc'd; engine_texts_done frees it). */
+static size_t
+engine_texts_take(const struct engine_texts *tx, size_t left, struct envelope *env)
+{
+    size_t n = 0;
+    size_t len = 1;
+    uint8_t *payload;
+    uint8_t *p;
+    uint16_t eflags = env->flags;
+
+    while (n < left && n < KITH_TEXTS_MAX) {
+        size_t add = ENVELOPE_TEXTS_ITEM_BYTES + strlen(tx->texts[n]);
+        if (len + add > ENVELOPE_PAYLOAD_MAX) {
+            break;
+        }
+        len += add;
+        n++;
+    }
+    if (n < 2) {
+        return 1;
+    }
+    payload = xmalloc(len);
+    p = payload;
+    *p++ = (uint8_t)n;
+    for (size_t i = 0; i < n; i++) {
+        size_t tl = strlen(tx->texts[i]);
+        p[0] = (uint8_t)(eflags >> 8);
+        p[1] = (uint8_t)eflags;
+        p[2] = (uint8_t)(tl >> 8);
+        p[3] = (uint8_t)tl;
+        memcpy(p + ENVELOPE_TEXTS_ITEM_BYTES, tx->texts[i], tl);
+        p += ENVELOPE_TEXTS_ITEM_BYTES + tl;
+    }
+    env->type = ENVELOPE_TEXTS;
+    env->payload = payload;
+    env->payload_len = (uint32_t)len;
+    return n;
+}
+
+static void
+engine_texts_done(struct envelope *env)
+{
+    if (env->type == ENVELOPE_TEXTS) {
+        sodium_memzero((void *)env->payload, env->payload_len);
+        free((void *)env->payload);
+        env->payload = NULL;
+    }
+}
+
 int
 engine_send_batch(struct engine *e, const char *target, const char *const *texts, size_t n,
-                  unsigned flags)
+                  unsigned flags, char (*ids)[ENGINE_ID_HEX])
 {
     struct store_contact c;
     struct session *s = NULL;
@@ -588,10 +663,13 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             return rc;
         }
     }
+    for (size_t i = 0; ids != NULL && i < n; i++) {
+        ids[i][0] = '\0';
+    }
     if (target[0] == '#') {
         char id[ENGINE_ID_HEX];
         for (size_t i = 0; i < n; i++) {
-            rc = engine_circle_send_text(e, target, texts[i], id);
+            rc = engine_circle_send_text(e, target, texts[i], ids != NULL ? ids[i] : id);
             if (rc != KITH_OK) {
                 return rc;
             }
@@ -603,7 +681,9 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         return rc;
     }
     /* Group commit: up to KITH_SEND_CHUNK messages per transaction, each chunk handed to
-     * the network after its COMMIT; the next chunk's transaction records that hand-over. */
+     * the network after its COMMIT, up to KITH_TEXTS_MAX texts per frame. What a hand-over
+     * changed waits as notes (engine_notes_apply): an acknowledgement makes most of them
+     * moot, and the loop writes the rest within KITH_NOTE_DELAY_MS. */
     memset(&ho, 0, sizeof ho);
     while (done < n && rc == KITH_OK) {
         size_t chunk = n - done < KITH_SEND_CHUNK ? n - done : KITH_SEND_CHUNK;
@@ -612,7 +692,7 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             break;
         }
         if (hop != NULL) {
-            engine_handover_note(e, c.id, hop); /* the previous chunk's, and sends' pending */
+            engine_handover_defer(e, c.id, hop); /* the previous chunk's */
         }
         engine_txn_init(&t);
         s = engine_txn_session(e, &t, c.id);
@@ -620,12 +700,24 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         if (rc == KITH_OK && hop != NULL) {
             rc = engine_handover_counters(e, c.id, hop, chunk, true);
         }
-        for (size_t i = 0; i < chunk && rc == KITH_OK; i++) {
+        for (size_t i = 0; i < chunk && rc == KITH_OK;) {
             struct envelope env;
             struct store_msg m;
             uint8_t msg_id[16];
+            struct engine_texts tx = { texts + done + i, 0 };
             engine_text_envelope(&env, &m, texts[done + i], flags);
-            rc = engine_seal_into(e, &c, s, &env, &m, msg_id, hop);
+            tx.n = hop != NULL ? engine_texts_take(&tx, chunk - i, &env) : 1;
+            rc = engine_seal_into(e, &c, s, &env, &m, msg_id, hop, tx.n > 1 ? &tx : NULL);
+            engine_texts_done(&env);
+            for (size_t k = 0; rc == KITH_OK && ids != NULL && k < tx.n; k++) {
+                uint8_t id[16];
+                memcpy(id, msg_id, 16);
+                if (tx.n > 1) {
+                    envelope_texts_id(msg_id, k, id);
+                }
+                kcrypt_hex(ids[done + i + k], id, 16);
+            }
+            i += tx.n;
         }
         if (rc == KITH_OK && hop != NULL) {
             rc = engine_handover_counters(e, c.id, hop, chunk, false);
@@ -639,6 +731,9 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
         }
         if (rc != KITH_OK) {
             store_rollback(e->st);
+            for (size_t k = 0; ids != NULL && k < chunk; k++) {
+                ids[done + k][0] = '\0'; /* not stored: no id */
+            }
             if (hop != NULL) {
                 engine_handover_clear(hop); /* not stored: not sent */
                 hop->left = 0;
@@ -658,14 +753,8 @@ engine_send_batch(struct engine *e, const char *target, const char *const *texts
             }
         }
     }
-    if (hop != NULL && hop->n > 0 && store_begin_relaxed(e->st) == KITH_OK) {
-        /* the last chunk's hand-over, at once: a burst's acknowledgements come in bulk */
-        engine_handover_note(e, c.id, hop);
-        if (store_commit(e->st) != KITH_OK) {
-            store_rollback(e->st);
-        }
-    }
     if (hop != NULL) {
+        engine_handover_defer(e, c.id, hop); /* the last chunk's */
         engine_handover_fini(hop);
     }
     return rc;

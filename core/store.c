@@ -163,6 +163,13 @@ static const char *const store_sql[S_COUNT] = {
                     "ob_next_at = NULL, ob_frame = NULL, ob_ack = NULL WHERE msg_id = ?1 AND "
                     "ob_next_at IS NOT NULL",
     [S_MSG_TELL] = "UPDATE msg SET tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
+    /* a TEXTS frame's other texts: ids ?1 < id < ?2 share the first one's 15 bytes */
+    [S_MSG_TEXTS_FOLLOW] = "UPDATE msg SET state = ?3, tell = CASE WHEN ?3 = 2 THEN 1 ELSE tell "
+                           "END, tell_at = CASE WHEN ?3 = 2 THEN 0 ELSE tell_at END WHERE "
+                           "msg_id > ?1 AND msg_id < ?2 AND +outgoing = 1 AND +state < ?4",
+    /* comparisons, not IN lists: an IN list costs each statement an ephemeral table */
+    [S_MSG_TEXT_TOLD] = "UPDATE msg SET state = 2, tell = ?2, tell_at = ?3 WHERE msg_id = ?1 "
+                        "AND +contact_id = ?4 AND +outgoing = 1 AND +state <= 2",
     /* circles (store_circle.c, store_relay.c) */
     [S_CIRCLE_ADD] = "INSERT INTO circle(id, circle_id, name_idx, state, created_at, name, ops, "
                      "own_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL)",

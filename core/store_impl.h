@@ -121,6 +121,8 @@ enum store_stmt {
     S_MSG_NEXT_RELEASE,
     S_MSG_RELEASE,
     S_MSG_TELL,
+    S_MSG_TEXTS_FOLLOW,
+    S_MSG_TEXT_TOLD,
     S_MSG_DELIVERED,
     S_MSG_ACKED,
     /* circles (store_circle.c, store_relay.c) */
@@ -171,6 +173,7 @@ enum store_lazy {
     S_LAZY_MSG_NEXT_DELETE,
     S_LAZY_RETENTION_S,
     S_LAZY_LAMPORT_GET,
+    S_LAZY_TEXTS_TELLS,
     S_LAZY_COUNT,
 };
 

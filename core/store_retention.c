@@ -218,9 +218,10 @@ store_msg_delete_at(struct store *st, const uint8_t msg_id[16], int64_t *at)
     return rc;
 }
 
-/* Rows that may go: due, and not waiting in the outbox for delivery or expiry. */
+/* Rows that may go: due, and not waiting for delivery or expiry (in the outbox, or, for the
+ * other texts of a TEXTS frame, behind its first text's row). */
 #define STORE_DELETABLE                                                                            \
-    "delete_at > 0 AND ob_next_at IS NULL"
+    "delete_at > 0 AND ob_next_at IS NULL AND NOT (outgoing = 1 AND state IN (0, 1))"
 
 int
 store_msg_next_delete(struct store *st, int64_t *at)

@@ -1157,6 +1157,116 @@ counters__tick_lamport_and_track_the_last_sent(void **state)
 /* A history message and its frame in one row (schema 7): the outbox API sees the frame as
  * it sees an outbox row — due, rescheduled, woken, its acknowledgement key, removed — control
  * frames come first, and the message waits for it before its retention may delete it. */
+/* A TEXTS frame of ours: text 0 holds the frame, texts 1..n-1 (ids ending 1..n-1) follow it
+ * to SENT, DELIVERED or EXPIRED, only forward; a text's own receipt; and the receiver's tells
+ * of a frame's texts, for a repeat. */
+static void
+texts__follow_their_first_text_and_keep_their_own_receipts(void **state)
+{
+    struct fx *f = *state;
+    uint8_t frame[64] = { 1 }, key[32] = { 2 }, id[16], lone[16];
+    struct store_text_tell tt[KITH_TEXTS_MAX];
+    size_t n = 0, deleted = 0;
+    int64_t a, b;
+    int st = -1;
+
+    fx_create(f);
+    a = add_contact(f->st, "Kit", 1);
+    b = add_contact(f->st, "Lou", 2);
+    for (uint32_t k = 0; k < 4; k++) { /* one frame of four texts, to Kit */
+        struct store_msg m;
+        struct store_msg_frame mf = { frame, sizeof frame, 1, 2000, key };
+        memset(&m, 0, sizeof m);
+        msg_id_of(m.msg_id, 7, 0x100 + k);
+        m.contact_id = a;
+        m.outgoing = true;
+        m.lamport = 10 + k;
+        m.sender_seq = 1 + k;
+        m.state = STORE_MSG_QUEUED;
+        m.text = "one of four";
+        m.text_len = strlen(m.text);
+        assert_int_equal(k == 0 ? store_msg_add_queued(f->st, &m, &mf) : store_msg_add(f->st, &m),
+                         KITH_OK);
+    }
+    { /* a lone message whose random id happens to end in 0, next to the frame's ids */
+        struct store_msg m;
+        struct store_msg_frame mf = { frame, sizeof frame, 1, 2000, key };
+        memset(&m, 0, sizeof m);
+        msg_id_of(lone, 7, 0x200);
+        memcpy(m.msg_id, lone, 16);
+        m.contact_id = a;
+        m.outgoing = true;
+        m.lamport = 20;
+        m.sender_seq = 5;
+        m.state = STORE_MSG_QUEUED;
+        m.text = "alone";
+        m.text_len = strlen(m.text);
+        assert_int_equal(store_msg_add_queued(f->st, &m, &mf), KITH_OK);
+    }
+    /* a text with no 0 last byte has no followers; bad states are refused */
+    assert_int_equal(store_msg_texts_follow(f->st, msg_id_of(id, 7, 0x101), STORE_MSG_SENT),
+                     KITH_OK);
+    assert_int_equal(store_msg_texts_follow(f->st, msg_id_of(id, 7, 0x100), STORE_MSG_QUEUED),
+                     KITH_EINVAL);
+    /* SENT: the first, then the rest follow */
+    assert_int_equal(store_msg_mark_sent(f->st, msg_id_of(id, 7, 0x100)), KITH_OK);
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_SENT), KITH_OK);
+    for (uint32_t k = 0; k < 4; k++) {
+        assert_int_equal(store_msg_state(f->st, msg_id_of(id, 7, 0x100 + k), &st), KITH_OK);
+        assert_int_equal(st, STORE_MSG_SENT);
+    }
+    assert_int_equal(store_msg_state(f->st, lone, &st), KITH_OK);
+    assert_int_equal(st, STORE_MSG_QUEUED); /* another frame's */
+    /* a text's own receipt, only for our texts to that contact, never for a first text */
+    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), b, 4, 3600), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x100), a, 4, 3600), KITH_EINVAL);
+    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), a, 4, 3600), KITH_OK);
+    /* DELIVERED: the first acknowledged, the rest follow; the told one keeps its tell */
+    assert_int_equal(store_msg_acknowledged(f->st, msg_id_of(id, 7, 0x100), 1, 0), KITH_OK);
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_DELIVERED), KITH_OK);
+    for (uint32_t k = 0; k < 4; k++) {
+        struct store_msg back;
+        assert_int_equal(store_msg_get(f->st, msg_id_of(id, 7, 0x100 + k), &back), KITH_OK);
+        assert_int_equal(back.state, STORE_MSG_DELIVERED);
+        assert_int_equal(back.tell, k == 2 ? 4 : 1);
+        assert_int_equal(back.tell_at, k == 2 ? 3600 : 0);
+        store_msg_free(&back);
+    }
+    /* never backwards: EXPIRED does not touch delivered texts */
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_EXPIRED), KITH_OK);
+    assert_int_equal(store_msg_state(f->st, msg_id_of(id, 7, 0x103), &st), KITH_OK);
+    assert_int_equal(st, STORE_MSG_DELIVERED);
+    /* the lone one is not deletable while it waits: queued, with no frame left (retention) */
+    assert_int_equal(store_msg_set_delete_at(f->st, lone, 5), KITH_OK);
+    assert_int_equal(store_outbox_remove(f->st, lone), KITH_OK);
+    assert_int_equal(store_msg_delete_due(f->st, 10, &deleted), KITH_OK);
+    assert_int_equal(deleted, 0);
+
+    /* the receiver's side: what it told of a frame's other texts */
+    for (uint32_t k = 0; k < 3; k++) {
+        struct store_msg m;
+        memset(&m, 0, sizeof m);
+        msg_id_of(m.msg_id, 8, 0x300 + k);
+        m.contact_id = b;
+        m.lamport = 30 + k;
+        m.sender_seq = 1 + k;
+        m.state = k == 1 ? STORE_MSG_HELD : STORE_MSG_RECEIVED;
+        m.tell = k == 1 ? 2 : 1;
+        m.tell_at = k == 1 ? 7200 : 0;
+        m.release_at = k == 1 ? 7200 : 0;
+        m.text = "in";
+        m.text_len = 2;
+        assert_int_equal(store_msg_add(f->st, &m), KITH_OK);
+    }
+    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), b, tt, &n), KITH_OK);
+    assert_int_equal(n, 1);
+    assert_memory_equal(tt[0].msg_id, msg_id_of(id, 8, 0x301), 16);
+    assert_int_equal(tt[0].tell, 2);
+    assert_int_equal(tt[0].tell_at, 7200);
+    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), a, tt, &n), KITH_OK);
+    assert_int_equal(n, 0); /* another contact's */
+}
+
 static void
 outbox__history_frames_wait_in_their_message_rows(void **state)
 {
@@ -1237,6 +1347,9 @@ outbox__history_frames_wait_in_their_message_rows(void **state)
     /* acknowledged: the frame leaves the row, the message stays in history */
     assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 1)), KITH_OK);
     assert_int_equal(store_outbox_remove(f->st, msg_id_of(id, 9, 1)), KITH_ENOTFOUND);
+    /* (the engine then records it delivered or expired: until then it waits, and stays) */
+    assert_int_equal(store_msg_set_state(f->st, msg_id_of(id, 9, 1), STORE_MSG_DELIVERED),
+                     KITH_OK);
     assert_int_equal(store_outbox_ack_key(f->st, msg_id_of(id, 9, 1), got), KITH_ENOTFOUND);
     assert_int_equal(store_outbox_reschedule(f->st, msg_id_of(id, 9, 1), 1, 1), KITH_ENOTFOUND);
     assert_int_equal(store_msg_get(f->st, msg_id_of(id, 9, 1), &back), KITH_OK);
@@ -2068,6 +2181,7 @@ main(void)
         T(counters__tick_lamport_and_track_the_last_sent),
         T(outbox__due_reschedule_wake_remove_and_next_at),
         T(outbox__history_frames_wait_in_their_message_rows),
+        T(texts__follow_their_first_text_and_keep_their_own_receipts),
         T(outbox_due__never_misses_a_due_row__through_writes_and_rollbacks),
         T(transactions__roll_back_and_refuse_nesting),
         T(sealed__values_swapped_between_rows_or_columns_fail_to_open),

@@ -397,7 +397,7 @@ main(int argc, char **argv)
     }
     cpu0 = cpu_us(RUSAGE_SELF);
     t0 = now_us();
-    if (engine_send_batch(a, "B", (const char *const *)texts, (size_t)burst_n, 0) != 0) {
+    if (engine_send_batch(a, "B", (const char *const *)texts, (size_t)burst_n, 0, NULL) != 0) {
         die("burst send");
     }
     queued_s = (now_us() - t0) / 1e6;

@@ -1,0 +1,51 @@
+#!/bin/bash
+# `kith send --each`: many texts sealed together, up to 64 in one frame (proto/PROTOCOL.md
+# §4.1), between two real `kith run` processes on 127.0.0.1. Each text has its own id and
+# state; every one arrives exactly once and in order, also when the receiver is killed with
+# SIGKILL mid-stream and restarted; and a rate limit tells the sender, text by text, which
+# texts of one frame wait for a digest.
+KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
+N=$(test_n 2000)
+STEP=200
+
+init A; init B; start A; start B; connect A B
+ids=$(k A send B --each a1 a2 a3 --wait 30) || fail "send --each --wait: $ids"
+[ "$(echo "$ids" | wc -l)" -eq 3 ] || fail "one id per text: $ids"
+echo "$ids" | python3 -c '
+import sys
+ids=sys.stdin.read().split()
+assert len({i[:30] for i in ids})==1, ids            # one frame: the first 15 bytes shared
+assert [i[30:] for i in ids]==["00","01","02"], ids  # text i ends in byte i' ||
+    fail "ids of one frame: $ids"
+[ "$(count received B A)" -eq 3 ] || fail "three received: $(k B log A --json)"
+
+note "streaming $N texts in batches of $STEP; the receiver killed right after batches 3 and 6"
+batch=0
+for ((i = 4; i <= N; i += STEP)); do
+    last=$(( i + STEP - 1 < N ? i + STEP - 1 : N ))
+    k A send B --each $(seq -f 'a%g' "$i" "$last") >/dev/null || fail "send --each a$i.."
+    batch=$((batch + 1))
+    if [ "$batch" -eq 3 ] || [ "$batch" -eq 6 ]; then
+        stop B KILL # while it takes in what was just sent
+        start B
+        note "killed B after batch $batch; it had $(count received B A) texts on restart"
+    fi
+done
+wait_until 180 "all delivered" exactly delivered A B "$N"
+k A log B --json --limit 100000 > "$T/a.json"; k B log A --json --limit 100000 > "$T/b.json"
+python3 "$HERE/oracle.py" "$T/a.json" "$T/b.json" --exact "$N" a
+
+stop A; stop B
+
+note "a rate limit inside one frame (C to D): three shown, three told digest_at"
+init C; init D; start C; start D; connect C D
+k D boundary set C 'rate=3/1h:digest' | grep -q . || fail "no summary"
+k C send D --each r1 r2 r3 r4 r5 r6 > "$T/r.ids" || fail "send --each r1..r6"
+wait_until 30 "r1..r6 acknowledged" exactly delivered C D 6
+k C log D --json | python3 -c '
+import json,sys
+told=[m.get("told") for m in json.load(sys.stdin) if m["outgoing"]]
+assert told==["delivered"]*3+["digest_at"]*3, told' || fail "per-text receipts wrong"
+[ "$(count received D C)" -eq 3 ] || fail "expected 3 shown: $(k D log C --json)"
+[ "$(count held D C)" -eq 3 ] || fail "expected 3 held: $(k D log C --json)"
+note "ok"
