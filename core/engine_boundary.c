@@ -466,16 +466,22 @@ eb_receipt_update(struct engine *e, const struct engine_peer *p, const uint8_t i
     return is_ours;
 }
 
-bool
-engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
-                        int tell, int64_t at)
+/* An acknowledgement of one of our messages; *texts_left (when not NULL): the message was a
+ * TEXTS frame's first text, just acknowledged, and its other texts are left for the caller
+ * to settle (their own receipts first, then store_msg_texts_follow: one write each). */
+static bool
+eb_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16], int tell,
+           int64_t at, bool *texts_left)
 {
     if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
         at = 0;
     }
     if (store_msg_acknowledged(e->st, id, tell, at) == KITH_OK) {
-        /* the other texts of its frame, if it had any, are delivered with it */
-        KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED));
+        if (texts_left != NULL) {
+            *texts_left = id[15] == 0;
+        } else { /* the other texts of its frame, if it had any, are delivered with it */
+            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED));
+        }
         engine_notes_forget(e, id); /* delivered: its "sent" is moot */
         engine_emit(e, ENGINE_EV_STATE, p->name, id); /* a message, its frame waiting */
         return false;
@@ -491,6 +497,21 @@ engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uin
         engine_emit(e, ENGINE_EV_STATE, p->name, id);
     }
     return false;
+}
+
+bool
+engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
+                        int tell, int64_t at)
+{
+    return eb_receipt(e, p, id, tell, at, NULL);
+}
+
+void
+engine_boundary_frame_receipt(struct engine *e, const struct engine_peer *p,
+                              const uint8_t id[16], int tell, int64_t at, bool *texts_left)
+{
+    *texts_left = false;
+    KITH_IGNORE(eb_receipt(e, p, id, tell, at, texts_left));
 }
 
 void

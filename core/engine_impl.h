@@ -224,6 +224,11 @@ void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, stru
  * acknowledged (a consent answer). */
 bool engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
                              int tell, int64_t at);
+/* engine_boundary_receipt for a FRAME_ACK entry; *texts_left: it acknowledged a TEXTS
+ * frame's first text, and the caller settles the frame's other texts (their own entries with
+ * engine_boundary_text_receipt, then store_msg_texts_follow for the rest). */
+void engine_boundary_frame_receipt(struct engine *e, const struct engine_peer *p,
+                                   const uint8_t id[16], int tell, int64_t at, bool *texts_left);
 /* A receipt of its own for a text of a TEXTS frame of ours other than its first (that one's
  * receipt made them all delivered): what the receiver's boundaries did with this one. */
 void engine_boundary_text_receipt(struct engine *e, const struct engine_peer *p,

@@ -882,6 +882,7 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
     uint8_t bkey[32];
     uint8_t bid[16];
     bool bkeyed = false;
+    bool texts_left = false; /* bid's other texts: settled after their own entries */
 
     for (size_t k = 0; k < n && rc == KITH_OK; k++) {
         const uint8_t *entry = f->body + k * ACK_ENTRY_BYTES;
@@ -889,9 +890,14 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
         uint8_t ad[11 + 16];
         uint8_t plain[ACK_PLAIN_BYTES];
         bool member = bkeyed && entry[15] != 0 && memcmp(entry, bid, 15) == 0;
-        int got = member ? KITH_OK : store_outbox_ack_key(e->st, entry, key);
+        int got;
         int64_t at = 0;
 
+        if (!member && texts_left) {
+            KITH_IGNORE(store_msg_texts_follow(e->st, bid, STORE_MSG_DELIVERED));
+            texts_left = false;
+        }
+        got = member ? KITH_OK : store_outbox_ack_key(e->st, entry, key);
         if (got == KITH_ENOTFOUND) {
             continue; /* acknowledged already, or only a sealed receipt confirms it */
         }
@@ -918,8 +924,11 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
         if (member) {
             engine_boundary_text_receipt(e, p, entry, plain[0], at);
         } else {
-            KITH_IGNORE(engine_boundary_receipt(e, p, entry, plain[0], at));
+            engine_boundary_frame_receipt(e, p, entry, plain[0], at, &texts_left);
         }
+    }
+    if (texts_left) { /* also after a forged entry: the frame's first text was genuine */
+        KITH_IGNORE(store_msg_texts_follow(e->st, bid, STORE_MSG_DELIVERED));
     }
     sodium_memzero(bkey, sizeof bkey);
     return rc;
