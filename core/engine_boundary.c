@@ -480,7 +480,7 @@ eb_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16], 
         if (texts_left != NULL) {
             *texts_left = id[15] == 0;
         } else { /* the other texts of its frame, if it had any, are delivered with it */
-            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED));
+            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED, tell, at));
         }
         engine_notes_forget(e, id); /* delivered: its "sent" is moot */
         engine_emit(e, ENGINE_EV_STATE, p->name, id); /* a message, its frame waiting */

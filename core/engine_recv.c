@@ -181,10 +181,11 @@ recv_owe_again(struct engine *e, struct recv_batch *b, int64_t contact_id,
         size_t n = 0;
         recv_owe_receipt(b, contact_id, o, msg_id, m.outgoing ? RECEIPT_DELIVERED : m.tell,
                          m.tell_at);
-        /* A TEXTS frame: what its other texts were told, where that was more than
-         * "delivered" (which the first one's receipt says for the rest). */
+        /* A TEXTS frame: what its other texts were told, where that differs from what the
+         * first one's receipt says for the rest. */
         if (!m.outgoing && msg_id[15] == 0 &&
-            store_msg_texts_tells(e->st, msg_id, contact_id, tt, &n) == KITH_OK) {
+            store_msg_texts_tells(e->st, msg_id, contact_id, m.tell, m.tell_at, tt, &n) ==
+                KITH_OK) {
             for (size_t i = 0; i < n; i++) {
                 recv_owe_receipt(b, contact_id, o, tt[i].msg_id, tt[i].tell, tt[i].tell_at);
             }
@@ -331,7 +332,7 @@ recv_acked(struct engine *e, struct engine_peer *p, const struct envelope *env)
         }
         engine_notes_forget(e, id);
         if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
-            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED));
+            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED, RECEIPT_DELIVERED, 0));
             engine_emit(e, ENGINE_EV_STATE, p->name, id);
         }
     }
@@ -350,13 +351,19 @@ recv_clock_settle(struct engine *e, struct recv_batch *b, uint64_t seen)
     return seen == 0 ? KITH_OK : store_lamport_tick(e->st, seen, &tick);
 }
 
+/* Text 0's receipt of the TEXTS frame being stored (recv_texts). */
+struct recv_first {
+    int tell;
+    int64_t tell_at;
+};
+
 /* One text of a session frame (a TEXT, or one of a TEXTS): judged by our boundaries, stored
  * with the sender's clock and sequence, and owed its receipt. KITH_EAGAIN: a block dropped it
  * (nothing stored, nothing owed). */
 static int
 recv_text(struct engine *e, struct recv_batch *b, struct engine_peer *p,
           const struct transport_origin *o, const uint8_t msg_id[16], const struct envelope *env,
-          uint16_t flags, const uint8_t *text, size_t text_len, bool in_texts)
+          uint16_t flags, const uint8_t *text, size_t text_len, struct recv_first *first)
 {
     struct store_msg m;
     struct boundary_verdict verdict;
@@ -387,7 +394,7 @@ recv_text(struct engine *e, struct recv_batch *b, struct engine_peer *p,
     rc = store_msg_add(e->st, &m);
     if (rc == KITH_OK) {
         engine_boundary_note_visible(e, p->contact_id, m.visible_at); /* the rate counts it */
-        if (!in_texts) { /* recv_texts stamps a frame's texts at once */
+        if (first == NULL) { /* recv_texts stamps a frame's texts at once */
             rc = engine_retention_stamp(e, p->contact_id, msg_id); /* disappearing messages */
         }
     }
@@ -395,10 +402,15 @@ recv_text(struct engine *e, struct recv_batch *b, struct engine_peer *p,
         return rc;
     }
     /* A lone text, and text 0 of a TEXTS (the frame's own id), is always owed: text 0's
-     * receipt says the frame is committed and every other text of it delivered, unless a
-     * receipt of its own (sealed under the same key) says otherwise. */
-    if (!in_texts || msg_id[15] == 0 || m.tell != RECEIPT_DELIVERED) {
+     * receipt says the frame is committed and what our boundaries did with every other text
+     * of it, unless a receipt of its own (sealed under the same key) says otherwise. */
+    if (first == NULL || msg_id[15] == 0 || m.tell != first->tell ||
+        m.tell_at != first->tell_at) {
         recv_owe_receipt(b, p->contact_id, o, msg_id, m.tell, m.tell_at);
+    }
+    if (first != NULL && msg_id[15] == 0) {
+        first->tell = m.tell;
+        first->tell_at = m.tell_at;
     }
     /* A held one is silent now (views show "held until"); its release notifies. */
     engine_emit_notify(e, ENGINE_EV_MESSAGE, p->name, msg_id,
@@ -414,6 +426,7 @@ recv_texts(struct engine *e, struct recv_batch *b, struct engine_peer *p,
 {
     struct envelope_text texts[ENVELOPE_TEXTS_MAX];
     struct envelope item = *env;
+    struct recv_first first = { RECEIPT_DELIVERED, 0 };
     size_t n = 0;
     size_t stored = 0;
     int rc;
@@ -432,7 +445,7 @@ recv_texts(struct engine *e, struct recv_batch *b, struct engine_peer *p,
         item.lamport = env->lamport + i;
         item.sender_seq = env->sender_seq + i;
         rc = recv_text(e, b, p, o, id, &item, texts[i].flags, texts[i].text, texts[i].len,
-                       true);
+                       &first);
         if (rc == KITH_EAGAIN) {
             continue; /* a block drops every text alike */
         }
@@ -564,7 +577,7 @@ recv_session_frame(struct engine *e, struct recv_batch *b, struct engine_peer *p
             goto out;
         }
         rc = recv_text(e, b, p, o, f->msg_id, &env, env.flags, env.payload, env.payload_len,
-                       false);
+                       NULL);
         if (rc == KITH_EAGAIN) {
             rc = KITH_OK; /* blocked: not stored, not acknowledged; the sender keeps "sent" */
         } else if (rc == KITH_OK) {
@@ -883,6 +896,8 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
     uint8_t bid[16];
     bool bkeyed = false;
     bool texts_left = false; /* bid's other texts: settled after their own entries */
+    int btell = 0;           /* bid's receipt, which holds for those without their own */
+    int64_t bat = 0;
 
     for (size_t k = 0; k < n && rc == KITH_OK; k++) {
         const uint8_t *entry = f->body + k * ACK_ENTRY_BYTES;
@@ -894,7 +909,7 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
         int64_t at = 0;
 
         if (!member && texts_left) {
-            KITH_IGNORE(store_msg_texts_follow(e->st, bid, STORE_MSG_DELIVERED));
+            KITH_IGNORE(store_msg_texts_follow(e->st, bid, STORE_MSG_DELIVERED, btell, bat));
             texts_left = false;
         }
         got = member ? KITH_OK : store_outbox_ack_key(e->st, entry, key);
@@ -925,10 +940,12 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
             engine_boundary_text_receipt(e, p, entry, plain[0], at);
         } else {
             engine_boundary_frame_receipt(e, p, entry, plain[0], at, &texts_left);
+            btell = plain[0];
+            bat = btell == RECEIPT_HELD_UNTIL || btell == RECEIPT_DIGEST_AT ? at : 0;
         }
     }
     if (texts_left) { /* also after a forged entry: the frame's first text was genuine */
-        KITH_IGNORE(store_msg_texts_follow(e->st, bid, STORE_MSG_DELIVERED));
+        KITH_IGNORE(store_msg_texts_follow(e->st, bid, STORE_MSG_DELIVERED, btell, bat));
     }
     sodium_memzero(bkey, sizeof bkey);
     return rc;

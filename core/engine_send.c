@@ -80,7 +80,7 @@ engine_outbox_expired(struct engine *e, const struct store_outbox *r, int64_t no
         return false;
     }
     if (store_msg_set_state(e->st, r->msg_id, STORE_MSG_EXPIRED) == KITH_OK) {
-        KITH_IGNORE(store_msg_texts_follow(e->st, r->msg_id, STORE_MSG_EXPIRED));
+        KITH_IGNORE(store_msg_texts_follow(e->st, r->msg_id, STORE_MSG_EXPIRED, 0, 0));
         p = engine_peer_by_contact(e, r->contact_id);
         engine_emit(e, ENGINE_EV_STATE, p != NULL ? p->name : NULL, r->msg_id);
     }
@@ -133,7 +133,7 @@ engine_flush(struct engine *e, int64_t contact_id)
             /* The first hand-over makes a queued message "sent" (handshake rows have no
              * history row: ENOTFOUND is expected for them). */
             if (r->attempts == 0 && store_msg_mark_sent(e->st, r->msg_id) == KITH_OK) {
-                KITH_IGNORE(store_msg_texts_follow(e->st, r->msg_id, STORE_MSG_SENT));
+                KITH_IGNORE(store_msg_texts_follow(e->st, r->msg_id, STORE_MSG_SENT, 0, 0));
                 engine_emit(e, ENGINE_EV_STATE, p->name, r->msg_id);
             }
         } else {
@@ -260,7 +260,7 @@ engine_notes_apply(struct engine *e)
         if (!nt->sent) {
             KITH_IGNORE(store_outbox_reschedule(e->st, nt->msg_id, 0, now + nt->wait_ms));
         } else if (nt->history && store_msg_mark_sent(e->st, nt->msg_id) == KITH_OK) {
-            KITH_IGNORE(store_msg_texts_follow(e->st, nt->msg_id, STORE_MSG_SENT));
+            KITH_IGNORE(store_msg_texts_follow(e->st, nt->msg_id, STORE_MSG_SENT, 0, 0));
             if ((p = engine_peer_by_contact(e, nt->contact_id)) != NULL) {
                 engine_emit(e, ENGINE_EV_STATE, p->name, nt->msg_id);
             }

@@ -164,8 +164,8 @@ static const char *const store_sql[S_COUNT] = {
                     "ob_next_at IS NOT NULL",
     [S_MSG_TELL] = "UPDATE msg SET tell = ?2, tell_at = ?3 WHERE msg_id = ?1",
     /* a TEXTS frame's other texts: ids ?1 < id < ?2 share the first one's 15 bytes */
-    [S_MSG_TEXTS_FOLLOW] = "UPDATE msg SET state = ?3, tell = CASE WHEN ?3 = 2 THEN 1 ELSE tell "
-                           "END, tell_at = CASE WHEN ?3 = 2 THEN 0 ELSE tell_at END WHERE "
+    [S_MSG_TEXTS_FOLLOW] = "UPDATE msg SET state = ?3, tell = CASE WHEN ?3 = 2 THEN ?5 ELSE tell "
+                           "END, tell_at = CASE WHEN ?3 = 2 THEN ?6 ELSE tell_at END WHERE "
                            "msg_id > ?1 AND msg_id < ?2 AND +outgoing = 1 AND +state < ?4",
     /* comparisons, not IN lists: an IN list costs each statement an ephemeral table */
     [S_MSG_TEXT_TOLD] = "UPDATE msg SET state = 2, tell = ?2, tell_at = ?3 WHERE msg_id = ?1 "

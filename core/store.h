@@ -277,24 +277,26 @@ KITH_NODISCARD int store_msg_acknowledged(struct store *st, const uint8_t msg_id
                                           int64_t tell_at);
 /* The other texts of a TEXTS frame of ours whose first text (msg_id, last byte 0) moved to
  * state (SENT, DELIVERED or EXPIRED) follow it, each only forward from QUEUED or SENT;
- * DELIVERED ones read "delivered" until their own receipt says more. KITH_OK also when
- * there are none (the frame carried one text). */
-KITH_NODISCARD int store_msg_texts_follow(struct store *st, const uint8_t msg_id[16], int state);
+ * DELIVERED ones take the first one's receipt (tell, tell_at: what the receiver's boundaries
+ * did, which holds for each text that has no receipt of its own). KITH_OK also when there
+ * are none (the frame carried one text). */
+KITH_NODISCARD int store_msg_texts_follow(struct store *st, const uint8_t msg_id[16], int state,
+                                          int tell, int64_t tell_at);
 /* A receipt of its own for one of those texts (msg_id, last byte not 0), ours to contact_id:
  * DELIVERED with what the receiver's boundaries did. KITH_ENOTFOUND: not such a text. */
 KITH_NODISCARD int store_msg_text_told(struct store *st, const uint8_t msg_id[16],
                                        int64_t contact_id, int tell, int64_t tell_at);
 /* Receiver side: the other texts of a TEXTS frame from contact_id (first: its first text's
- * id, last byte 0) whose receipt told more than "delivered", to say it again when the frame
- * comes once more. At most KITH_TEXTS_MAX - 1. */
+ * id, last byte 0) whose receipt told other than the first one's (tell, tell_at), to say it
+ * again when the frame comes once more. At most KITH_TEXTS_MAX - 1. */
 struct store_text_tell {
     uint8_t msg_id[16];
     int tell;
     int64_t tell_at;
 };
 KITH_NODISCARD int store_msg_texts_tells(struct store *st, const uint8_t first[16],
-                                         int64_t contact_id, struct store_text_tell *out,
-                                         size_t *n);
+                                         int64_t contact_id, int tell, int64_t tell_at,
+                                         struct store_text_tell *out, size_t *n);
 void store_msg_free(struct store_msg *m); /* frees text */
 void store_msgs_free(struct store_msg *m, size_t n);
 

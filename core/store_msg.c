@@ -429,7 +429,8 @@ store_msg_acknowledged(struct store *st, const uint8_t msg_id[16], int tell, int
 }
 
 int
-store_msg_texts_follow(struct store *st, const uint8_t msg_id[16], int state)
+store_msg_texts_follow(struct store *st, const uint8_t msg_id[16], int state, int tell,
+                       int64_t tell_at)
 {
     sqlite3_stmt *s;
     uint8_t last[16];
@@ -438,7 +439,8 @@ store_msg_texts_follow(struct store *st, const uint8_t msg_id[16], int state)
     if (msg_id[15] != 0) {
         return KITH_OK; /* not a TEXTS frame's first text */
     }
-    if (state != STORE_MSG_SENT && state != STORE_MSG_DELIVERED && state != STORE_MSG_EXPIRED) {
+    if ((state != STORE_MSG_SENT && state != STORE_MSG_DELIVERED && state != STORE_MSG_EXPIRED) ||
+        tell < 0 || tell > STORE_TELL_MAX || tell_at < 0) {
         return KITH_EINVAL;
     }
     memcpy(last, msg_id, 16);
@@ -449,6 +451,8 @@ store_msg_texts_follow(struct store *st, const uint8_t msg_id[16], int state)
     sqlite3_bind_int(s, 3, state);
     /* only forward, and only from QUEUED or SENT: below SENT, DELIVERED, or DELIVERED */
     sqlite3_bind_int(s, 4, state < STORE_MSG_DELIVERED ? state : STORE_MSG_DELIVERED);
+    sqlite3_bind_int(s, 5, tell);
+    sqlite3_bind_int64(s, 6, tell_at);
     rc = store_exec_stmt(s);
     return rc;
 }
@@ -472,14 +476,15 @@ store_msg_text_told(struct store *st, const uint8_t msg_id[16], int64_t contact_
 }
 
 int
-store_msg_texts_tells(struct store *st, const uint8_t first[16], int64_t contact_id,
-                      struct store_text_tell *out, size_t *n)
+store_msg_texts_tells(struct store *st, const uint8_t first[16], int64_t contact_id, int tell,
+                      int64_t tell_at, struct store_text_tell *out, size_t *n)
 {
     sqlite3_stmt *s = NULL;
     uint8_t last[16];
     int rc = store_stmt_lazy(st, S_LAZY_TEXTS_TELLS,
                              "SELECT msg_id, tell, tell_at FROM msg WHERE msg_id > ?1 AND "
-                             "msg_id < ?2 AND +contact_id = ?3 AND +outgoing = 0 AND +tell > 1",
+                             "msg_id < ?2 AND +contact_id = ?3 AND +outgoing = 0 AND "
+                             "NOT (tell = ?4 AND tell_at = ?5)",
                              &s);
 
     *n = 0;
@@ -491,15 +496,17 @@ store_msg_texts_tells(struct store *st, const uint8_t first[16], int64_t contact
     sqlite3_bind_blob(s, 1, first, 16, SQLITE_STATIC);
     sqlite3_bind_blob(s, 2, last, 16, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, contact_id);
+    sqlite3_bind_int(s, 4, tell);
+    sqlite3_bind_int64(s, 5, tell_at);
     while ((rc = store_step_row(s)) == KITH_OK && *n < KITH_TEXTS_MAX - 1) {
-        struct store_text_tell *t = &out[*n];
-        int64_t tell = 0;
-        if (!store_col_blob(s, 0, t->msg_id, 16) || !store_col_int(s, 1, 0, STORE_TELL_MAX, &tell) ||
-            !store_col_int(s, 2, 0, INT64_MAX, &t->tell_at)) {
+        int64_t t = 0;
+        struct store_text_tell *tt = &out[*n];
+        if (!store_col_blob(s, 0, tt->msg_id, 16) || !store_col_int(s, 1, 0, STORE_TELL_MAX, &t) ||
+            !store_col_int(s, 2, 0, INT64_MAX, &tt->tell_at)) {
             rc = KITH_ECORRUPT;
             break;
         }
-        t->tell = (int)tell;
+        tt->tell = (int)t;
         (*n)++;
     }
     store_done(s);

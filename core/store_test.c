@@ -1204,13 +1204,13 @@ texts__follow_their_first_text_and_keep_their_own_receipts(void **state)
         assert_int_equal(store_msg_add_queued(f->st, &m, &mf), KITH_OK);
     }
     /* a text with no 0 last byte has no followers; bad states are refused */
-    assert_int_equal(store_msg_texts_follow(f->st, msg_id_of(id, 7, 0x101), STORE_MSG_SENT),
+    assert_int_equal(store_msg_texts_follow(f->st, msg_id_of(id, 7, 0x101), STORE_MSG_SENT, 0, 0),
                      KITH_OK);
-    assert_int_equal(store_msg_texts_follow(f->st, msg_id_of(id, 7, 0x100), STORE_MSG_QUEUED),
+    assert_int_equal(store_msg_texts_follow(f->st, msg_id_of(id, 7, 0x100), STORE_MSG_QUEUED, 0, 0),
                      KITH_EINVAL);
     /* SENT: the first, then the rest follow */
     assert_int_equal(store_msg_mark_sent(f->st, msg_id_of(id, 7, 0x100)), KITH_OK);
-    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_SENT), KITH_OK);
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_SENT, 0, 0), KITH_OK);
     for (uint32_t k = 0; k < 4; k++) {
         assert_int_equal(store_msg_state(f->st, msg_id_of(id, 7, 0x100 + k), &st), KITH_OK);
         assert_int_equal(st, STORE_MSG_SENT);
@@ -1220,20 +1220,22 @@ texts__follow_their_first_text_and_keep_their_own_receipts(void **state)
     /* a text's own receipt, only for our texts to that contact, never for a first text */
     assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), b, 4, 3600), KITH_ENOTFOUND);
     assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x100), a, 4, 3600), KITH_EINVAL);
-    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), a, 4, 3600), KITH_OK);
-    /* DELIVERED: the first acknowledged, the rest follow; the told one keeps its tell */
-    assert_int_equal(store_msg_acknowledged(f->st, msg_id_of(id, 7, 0x100), 1, 0), KITH_OK);
-    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_DELIVERED), KITH_OK);
+    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), a, 1, 0), KITH_OK);
+    /* DELIVERED: the first acknowledged (a digest), the rest follow with its receipt; the one
+     * with a receipt of its own (plain delivered) keeps it */
+    assert_int_equal(store_msg_acknowledged(f->st, msg_id_of(id, 7, 0x100), 4, 3600), KITH_OK);
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_DELIVERED, 16, 0), KITH_EINVAL);
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_DELIVERED, 4, 3600), KITH_OK);
     for (uint32_t k = 0; k < 4; k++) {
         struct store_msg back;
         assert_int_equal(store_msg_get(f->st, msg_id_of(id, 7, 0x100 + k), &back), KITH_OK);
         assert_int_equal(back.state, STORE_MSG_DELIVERED);
-        assert_int_equal(back.tell, k == 2 ? 4 : 1);
-        assert_int_equal(back.tell_at, k == 2 ? 3600 : 0);
+        assert_int_equal(back.tell, k == 2 ? 1 : 4);
+        assert_int_equal(back.tell_at, k == 2 ? 0 : 3600);
         store_msg_free(&back);
     }
     /* never backwards: EXPIRED does not touch delivered texts */
-    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_EXPIRED), KITH_OK);
+    assert_int_equal(store_msg_texts_follow(f->st, id, STORE_MSG_EXPIRED, 0, 0), KITH_OK);
     assert_int_equal(store_msg_state(f->st, msg_id_of(id, 7, 0x103), &st), KITH_OK);
     assert_int_equal(st, STORE_MSG_DELIVERED);
     /* the lone one is not deletable while it waits: queued, with no frame left (retention) */
@@ -1258,13 +1260,19 @@ texts__follow_their_first_text_and_keep_their_own_receipts(void **state)
         m.text_len = 2;
         assert_int_equal(store_msg_add(f->st, &m), KITH_OK);
     }
-    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), b, tt, &n), KITH_OK);
+    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), b, 1, 0, tt, &n),
+                     KITH_OK);
     assert_int_equal(n, 1);
     assert_memory_equal(tt[0].msg_id, msg_id_of(id, 8, 0x301), 16);
     assert_int_equal(tt[0].tell, 2);
     assert_int_equal(tt[0].tell_at, 7200);
-    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), a, tt, &n), KITH_OK);
+    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), a, 1, 0, tt, &n),
+                     KITH_OK);
     assert_int_equal(n, 0); /* another contact's */
+    assert_int_equal(store_msg_texts_tells(f->st, msg_id_of(id, 8, 0x300), b, 2, 7200, tt, &n),
+                     KITH_OK);
+    assert_int_equal(n, 1); /* against a held first text, the plain one differs */
+    assert_memory_equal(tt[0].msg_id, msg_id_of(id, 8, 0x302), 16);
 }
 
 static void

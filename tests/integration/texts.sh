@@ -3,7 +3,8 @@
 # §4.1), between two real `kith run` processes on 127.0.0.1. Each text has its own id and
 # state; every one arrives exactly once and in order, also when the receiver is killed with
 # SIGKILL mid-stream and restarted; and a rate limit tells the sender, text by text, which
-# texts of one frame wait for a digest.
+# texts of one frame wait for a digest (its first text's receipt telling the rest when they
+# all got the same).
 KITH=$1; HERE=$(cd "$(dirname "$0")" && pwd); . "$HERE/lib.sh"
 N=$(test_n 2000)
 STEP=200
@@ -48,4 +49,14 @@ told=[m.get("told") for m in json.load(sys.stdin) if m["outgoing"]]
 assert told==["delivered"]*3+["digest_at"]*3, told' || fail "per-text receipts wrong"
 [ "$(count received D C)" -eq 3 ] || fail "expected 3 shown: $(k D log C --json)"
 [ "$(count held D C)" -eq 3 ] || fail "expected 3 held: $(k D log C --json)"
+note "a frame wholly in the digest: one receipt (text 0's) tells all six"
+k C send D --each r7 r8 r9 r10 r11 r12 > "$T/r.ids" || fail "send --each r7..r12"
+wait_until 30 "r7..r12 acknowledged" exactly delivered C D 12
+k C log D --json | python3 -c '
+import json,sys
+told=[(m["text"], m.get("told"), m.get("arrives_at")) for m in json.load(sys.stdin) if m["outgoing"]]
+assert [t[1] for t in told]==["delivered"]*3+["digest_at"]*9, told
+assert len({t[2] for t in told[3:]})==1 and told[3][2], told  # one digest time' ||
+    fail "the frame's receipt did not tell every text"
+[ "$(count held D C)" -eq 9 ] || fail "expected 9 held: $(k D log C --json)"
 note "ok"
