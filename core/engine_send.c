@@ -340,10 +340,6 @@ engine_handover_counters(struct engine *e, int64_t contact_id, struct engine_han
     return rc;
 }
 
-/* Inside an open transaction: seal one envelope for a contact with session
- * s (advanced in memory), and write the outbox row (and the history row
- * when m != NULL). The caller saves s and commits. With ho, the frame is
- * kept for a hand-over after the COMMIT (engine_handover_send). */
 /* The other texts of a TEXTS envelope (env->payload), stored as history rows beside the
  * first (m), which holds the frame. */
 struct engine_texts {
@@ -351,6 +347,11 @@ struct engine_texts {
     size_t n;
 };
 
+/* Inside an open transaction: seal one envelope for a contact with session
+ * s (advanced in memory), and write the outbox row (and the history row
+ * when m != NULL). The caller saves s and commits. With ho, the frame is
+ * kept for a hand-over after the COMMIT (engine_handover_send). With tx, env
+ * is a TEXTS envelope and m its first text. */
 static int
 engine_seal_into(struct engine *e, const struct store_contact *c, struct session *s,
                  struct envelope *env, struct store_msg *m, uint8_t msg_id[16],
@@ -372,8 +373,7 @@ engine_seal_into(struct engine *e, const struct store_contact *c, struct session
     uint64_t lamport = 0;
     int64_t now = engine_now_ms();
     int rc;
-
-    size_t ticks = tx != NULL ? tx->n : 1;
+    size_t ticks = tx != NULL ? tx->n : 1; /* Lamport ticks and sequence numbers it takes */
 
     if (tx != NULL && (ho == NULL || ho->left < ticks || m == NULL)) {
         return KITH_EINVAL; /* texts are sealed together only in a chunk's reserved ticks */
