@@ -14,7 +14,7 @@
 #include "core/kcrypt.h"
 
 #define STORE_APPLICATION_ID  0x6b697468 /* 'kith' */
-#define STORE_SCHEMA_VERSION  7
+#define STORE_SCHEMA_VERSION  8
 /* Bound into every sealed value's AD. Fixed for kith-v1: migrations add tables and columns
  * without re-sealing what is stored. */
 #define STORE_SEAL_VERSION    1
