@@ -332,7 +332,8 @@ recv_acked(struct engine *e, struct engine_peer *p, const struct envelope *env)
         }
         engine_notes_forget(e, id);
         if (store_msg_set_state(e->st, id, STORE_MSG_DELIVERED) == KITH_OK) {
-            KITH_IGNORE(store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED, RECEIPT_DELIVERED, 0));
+            KITH_IGNORE(
+                store_msg_texts_follow(e->st, id, STORE_MSG_DELIVERED, RECEIPT_DELIVERED, 0));
             engine_emit(e, ENGINE_EV_STATE, p->name, id);
         }
     }

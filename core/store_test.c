@@ -1218,7 +1218,8 @@ texts__follow_their_first_text_and_keep_their_own_receipts(void **state)
     assert_int_equal(store_msg_state(f->st, lone, &st), KITH_OK);
     assert_int_equal(st, STORE_MSG_QUEUED); /* another frame's */
     /* a text's own receipt, only for our texts to that contact, never for a first text */
-    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), b, 4, 3600), KITH_ENOTFOUND);
+    assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), b, 4, 3600),
+                     KITH_ENOTFOUND);
     assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x100), a, 4, 3600), KITH_EINVAL);
     assert_int_equal(store_msg_text_told(f->st, msg_id_of(id, 7, 0x102), a, 1, 0), KITH_OK);
     /* DELIVERED: the first acknowledged (a digest), the rest follow with its receipt; the one
