@@ -35,6 +35,13 @@ done
 wait_until 180 "all delivered" exactly delivered A B "$N"
 k A log B --json --limit 100000 > "$T/a.json"; k B log A --json --limit 100000 > "$T/b.json"
 python3 "$HERE/oracle.py" "$T/a.json" "$T/b.json" --exact "$N" a
+note "more texts than one command may carry: a clear refusal, nothing queued"
+if k A send B --each $(seq -f 'x%g' 1 1100) > "$T/many.out" 2> "$T/many.err"; then
+    fail "1,100 texts in one command were taken"
+fi
+grep -q "too many arguments" "$T/many.err" || fail "no clear refusal: $(cat "$T/many.err")"
+[ "$(count delivered A B)" -eq "$N" ] && [ "$(count queued A B)" -eq 0 ] ||
+    fail "something was queued: $(count queued A B) queued"
 
 stop A; stop B
 
