@@ -288,6 +288,14 @@ cli_contacts(struct engine *e, int argc, char **argv, struct cli_buf *out, struc
     return 0;
 }
 
+static int
+cli_no_target(struct cli_buf *err, const char *target)
+{
+    cli_printf(err, "kith: there is no %s called %s\n", target[0] == '#' ? "circle" : "contact",
+               target[0] == '#' ? target + 1 : target);
+    return 1;
+}
+
 /* kith send TARGET TEXT... --each: every TEXT its own message, sealed together (up to
  * KITH_TEXTS_MAX in a frame) and committed at once; one id per line, in order. */
 static int
@@ -302,9 +310,7 @@ cli_send_each(struct engine *e, const char *target, const char *const *texts, si
     }
     free(ids);
     if (rc == KITH_ENOTFOUND) {
-        cli_printf(err, "kith: there is no %s called %s\n", target[0] == '#' ? "circle" : "contact",
-                   target[0] == '#' ? target + 1 : target);
-        return 1;
+        return cli_no_target(err, target);
     }
     if (rc == KITH_EINVAL) {
         cli_printf(err, "kith: each message needs some text, in UTF-8; nothing was queued\n");
@@ -368,9 +374,7 @@ cli_send(struct engine *e, int argc, char **argv, struct cli_buf *out, struct cl
     rc = engine_send(e, target, text.s, flags, id);
     cli_buf_free(&text);
     if (rc == KITH_ENOTFOUND) {
-        cli_printf(err, "kith: there is no %s called %s\n", target[0] == '#' ? "circle" : "contact",
-                   target[0] == '#' ? target + 1 : target);
-        return 1;
+        return cli_no_target(err, target);
     }
     if (rc != KITH_OK) {
         return cli_fail(err, rc, "couldn't queue the message");

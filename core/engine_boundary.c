@@ -469,13 +469,17 @@ eb_receipt_update(struct engine *e, const struct engine_peer *p, const uint8_t i
 /* An acknowledgement of one of our messages; *texts_left (when not NULL): the message was a
  * TEXTS frame's first text, just acknowledged, and its other texts are left for the caller
  * to settle (their own receipts first, then store_msg_texts_follow: one write each). */
+int64_t
+engine_receipt_at(int tell, int64_t at)
+{
+    return tell == RECEIPT_HELD_UNTIL || tell == RECEIPT_DIGEST_AT ? at : 0;
+}
+
 static bool
 eb_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16], int tell,
            int64_t at, bool *texts_left)
 {
-    if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
-        at = 0;
-    }
+    at = engine_receipt_at(tell, at);
     if (store_msg_acknowledged(e->st, id, tell, at) == KITH_OK) {
         if (texts_left != NULL) {
             *texts_left = id[15] == 0;
@@ -518,10 +522,8 @@ void
 engine_boundary_text_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
                              int tell, int64_t at)
 {
-    if (tell != RECEIPT_HELD_UNTIL && tell != RECEIPT_DIGEST_AT) {
-        at = 0;
-    }
-    if (store_msg_text_told(e->st, id, p->contact_id, tell, at) == KITH_OK) {
+    if (store_msg_text_told(e->st, id, p->contact_id, tell, engine_receipt_at(tell, at)) ==
+        KITH_OK) {
         engine_emit(e, ENGINE_EV_STATE, p->name, id);
     }
 }

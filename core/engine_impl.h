@@ -224,6 +224,8 @@ void engine_boundary_apply(const struct boundary_verdict *v, int64_t now_s, stru
  * acknowledged (a consent answer). */
 bool engine_boundary_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16],
                              int tell, int64_t at);
+/* A receipt's time as recorded: only "held until" and "digest at" have one. */
+int64_t engine_receipt_at(int tell, int64_t at);
 /* engine_boundary_receipt for a FRAME_ACK entry; *texts_left: it acknowledged a TEXTS
  * frame's first text, and the caller settles the frame's other texts (their own entries with
  * engine_boundary_text_receipt, then store_msg_texts_follow for the rest). */

@@ -942,7 +942,7 @@ recv_ack_frame(struct engine *e, struct engine_peer *p, const struct frame *f)
         } else {
             engine_boundary_frame_receipt(e, p, entry, plain[0], at, &texts_left);
             btell = plain[0];
-            bat = btell == RECEIPT_HELD_UNTIL || btell == RECEIPT_DIGEST_AT ? at : 0;
+            bat = engine_receipt_at(btell, at);
         }
     }
     if (texts_left) { /* also after a forged entry: the frame's first text was genuine */

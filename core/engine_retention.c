@@ -206,13 +206,7 @@ engine_retention_receive(struct engine *e, const struct engine_peer *p, const st
 int
 engine_retention_stamp(struct engine *e, int64_t contact_id, const uint8_t msg_id[16])
 {
-    uint32_t seconds = 0;
-    int rc = store_retention_seconds(e->st, contact_id, &seconds);
-
-    if (rc != KITH_OK || seconds == 0) {
-        return rc;
-    }
-    return store_msg_set_delete_at(e->st, msg_id, engine_now_ms() / 1000 + seconds);
+    return engine_retention_stamp_texts(e, contact_id, msg_id, 1);
 }
 
 int
