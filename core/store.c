@@ -150,10 +150,12 @@ static const char *const store_sql[S_COUNT] = {
                       "AND visible_at >= ?2 AND "
                       "(?1 = 0 OR contact_id = ?1) AND digest = 0 ORDER BY visible_at DESC "
                       "LIMIT ?3",
-    [S_MSG_VISIBLE_DIGEST] = "SELECT DISTINCT visible_at FROM msg INDEXED BY msg_digest WHERE "
-                             "outgoing = 0 AND "
-                             "visible_at >= ?2 AND (?1 = 0 OR contact_id = ?1) AND digest = 1 "
-                             "ORDER BY visible_at DESC LIMIT ?3",
+    /* Digests: the newest release time below ?4, one seek per distinct time (the texts of one
+     * digest share it; a DISTINCT walked every one of them to find the next time). */
+    [S_MSG_VISIBLE_DIGEST] = "SELECT visible_at FROM msg INDEXED BY msg_digest WHERE "
+                             "outgoing = 0 AND visible_at >= ?2 AND visible_at < ?4 AND "
+                             "(?1 = 0 OR contact_id = ?1) AND digest = 1 "
+                             "ORDER BY visible_at DESC LIMIT 1",
     [S_MSG_HELD] = "SELECT " MSG_COLS " FROM msg WHERE outgoing = 0 AND state = 4 AND "
                    "(?1 = 0 OR contact_id = ?1) ORDER BY contact_id, lamport, sender_seq, msg_id",
     [S_MSG_NEXT_RELEASE] = "SELECT min(release_at) FROM msg WHERE outgoing = 0 AND state = 4",

@@ -285,12 +285,19 @@ static int
 store_msg_visible_arm(struct store *st, enum store_stmt id, int64_t contact_id, int64_t since,
                       size_t limit, int64_t **list, size_t *count, size_t *cap)
 {
+    bool digests = id == S_MSG_VISIBLE_DIGEST; /* one row per statement, below the last */
+    int64_t below = INT64_MAX;
+    size_t found = 0;
     sqlite3_stmt *s = store_stmt(st, id);
     int rc;
 
     sqlite3_bind_int64(s, 1, contact_id > 0 ? contact_id : 0);
     sqlite3_bind_int64(s, 2, since > 0 ? since : 1); /* 0 means "not visible yet" */
-    sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ? (int64_t)limit : -1);
+    if (digests) {
+        sqlite3_bind_int64(s, 4, below);
+    } else {
+        sqlite3_bind_int64(s, 3, limit > 0 && limit < INT64_MAX ? (int64_t)limit : -1);
+    }
     while ((rc = store_step_row(s)) == KITH_OK) {
         if (*count == *cap) {
             *cap = *cap == 0 ? 32 : *cap * 2;
@@ -300,7 +307,16 @@ store_msg_visible_arm(struct store *st, enum store_stmt id, int64_t contact_id, 
             rc = KITH_ECORRUPT;
             break;
         }
-        (*count)++;
+        below = (*list)[(*count)++];
+        found++;
+        if (digests) {
+            if (limit > 0 && found >= limit) {
+                rc = KITH_ENOTFOUND; /* enough */
+                break;
+            }
+            sqlite3_reset(s); /* the next distinct time: bindings stay */
+            sqlite3_bind_int64(s, 4, below);
+        }
     }
     store_done(s);
     return rc == KITH_ENOTFOUND ? KITH_OK : rc;
