@@ -831,6 +831,7 @@ static int
 store_configure(sqlite3 *db)
 {
     int on = 0;
+    int rc;
 
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, 5000);
@@ -842,8 +843,16 @@ store_configure(sqlite3 *db)
      * every transaction and every statement outside one takes and drops POSIX locks on the
      * -shm file: 4 fcntl calls per commit and 2 per lone SELECT, ~25 per message on a
      * receiver. One engine per profile holds the database anyway (the profile lock). */
-    return store_exec(db, "PRAGMA locking_mode = EXCLUSIVE;"
-                          "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+    /* synchronous: FULL, or NORMAL where store_vfs syncs each durable commit (store_vfs.c). */
+    rc = store_exec(db, "PRAGMA locking_mode = EXCLUSIVE;");
+    if (rc == KITH_OK) {
+        rc = store_exec(db, store_vfs_name() != NULL ? "PRAGMA synchronous = NORMAL;"
+                                                     : "PRAGMA synchronous = FULL;");
+    }
+    if (rc != KITH_OK) {
+        return rc; /* KITH_EBUSY: another connection holds it */
+    }
+    return store_exec(db, "PRAGMA foreign_keys = ON;"
                           "PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY;"
                           "PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON;"
                           "PRAGMA cache_size = -16384;");
@@ -1055,6 +1064,7 @@ store_create(const char *path, const char *pass, size_t pass_len, const struct s
     st = xcalloc(1, sizeof *st);
     st->keys = store_keys_alloc();
     rc = store_rc(sqlite3_open_v2(path, &st->db, STORE_OPEN_FLAGS, store_vfs_name()));
+    st->vfs_sync = store_vfs_name() != NULL;
     if (rc == KITH_OK) {
         rc = store_configure(st->db);
     }
@@ -1254,6 +1264,7 @@ store_open(const char *path, const char *pass, size_t pass_len, struct store **o
     st = xcalloc(1, sizeof *st);
     st->keys = store_keys_alloc();
     rc = store_rc(sqlite3_open_v2(path, &st->db, STORE_OPEN_FLAGS, store_vfs_name()));
+    st->vfs_sync = store_vfs_name() != NULL;
     if (rc == KITH_OK && wal_existed) {
         /* Until the DEK unwraps, closing must not fold an existing WAL into the file. */
         rc = sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) == SQLITE_OK
@@ -1330,6 +1341,10 @@ store_set_relaxed(struct store *st, bool relaxed)
     sqlite3_stmt *s = NULL;
     int rc;
 
+    if (st->vfs_sync) { /* the log's own flag: nothing to recompile */
+        st->relaxed = relaxed;
+        return store_vfs_wal_durable(st->db, !relaxed) == SQLITE_OK ? KITH_OK : KITH_ESTORE;
+    }
     if (st->relaxed == relaxed) {
         return KITH_OK;
     }
@@ -1373,8 +1388,15 @@ int
 store_sync(struct store *st)
 {
     sqlite3_stmt *s = NULL;
-    int rc = store_begin(st);
+    int rc;
 
+    if (st->vfs_sync) { /* every relaxed commit is in the log: sync it */
+        if (!sqlite3_get_autocommit(st->db)) {
+            return KITH_ESTATE;
+        }
+        return store_vfs_wal_sync(st->db) == SQLITE_OK ? KITH_OK : KITH_ESYS;
+    }
+    rc = store_begin(st);
     if (rc != KITH_OK) {
         return rc;
     }
@@ -1397,10 +1419,16 @@ store_sync(struct store *st)
 int
 store_commit(struct store *st)
 {
+    int rc;
+
     if (sqlite3_get_autocommit(st->db)) {
         return KITH_ESTATE;
     }
-    return store_exec_stmt(store_stmt(st, S_COMMIT));
+    rc = store_exec_stmt(store_stmt(st, S_COMMIT)); /* durable: store_vfs synced the log */
+    if (st->vfs_sync && st->relaxed && sqlite3_get_autocommit(st->db)) {
+        KITH_IGNORE(store_set_relaxed(st, false)); /* writes outside a transaction: durable */
+    }
+    return rc;
 }
 
 void
@@ -1408,6 +1436,9 @@ store_rollback(struct store *st)
 {
     if (!sqlite3_get_autocommit(st->db)) {
         (void)store_exec_stmt(store_stmt(st, S_ROLLBACK));
+    }
+    if (st->vfs_sync && st->relaxed) {
+        KITH_IGNORE(store_set_relaxed(st, false));
     }
     st->lamport_ok = false; /* a block written in it is gone with it */
 }

@@ -1,6 +1,6 @@
 /*
- * store: the ONLY place SQL runs. One SQLite file per profile (WAL,
- * synchronous=FULL, foreign keys, secure_delete, defensive), schema versioned
+ * store: the ONLY place SQL runs. One SQLite file per profile (WAL, each
+ * commit synced unless relaxed, foreign keys, secure_delete, defensive), schema versioned
  * with migrations at open. Every name, endpoint, key, session state, message
  * body and frame is sealed column by column (XChaCha20-Poly1305 under a
  * subkey of a random DEK, AD = "kith-v1/db" || table || column || row key ||
@@ -72,9 +72,10 @@ KITH_NODISCARD int store_restore(const char *backup, const char *path, const cha
 KITH_NODISCARD int store_wipe(const char *path);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. Not nestable. store_begin's commit is
- * durable (synchronous=FULL): use it for anything an acknowledgement or the
- * user's "queued" depends on. store_begin_relaxed commits without fsync
- * (synchronous=NORMAL: survives a crash of kith, maybe not a power loss);
+ * durable (the log is synced at its COMMIT, as synchronous=FULL would; see
+ * core/store_vfs.c), as is a write outside a transaction: use it for anything
+ * an acknowledgement or the user's "queued" depends on. store_begin_relaxed
+ * commits without a sync (survives a crash of kith, maybe not a power loss);
  * store_sync makes every earlier relaxed commit durable. */
 KITH_NODISCARD int store_begin(struct store *st);
 KITH_NODISCARD int store_begin_relaxed(struct store *st);

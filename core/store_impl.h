@@ -179,7 +179,10 @@ enum store_lazy {
 
 struct store {
     sqlite3 *db;
-    bool relaxed; /* synchronous=NORMAL for the next transactions */
+    bool relaxed; /* the transaction open (or the next one) commits without a sync */
+    /* Opened through store_vfs: durability is the log's (store_vfs_wal_durable), the
+     * connection runs synchronous=NORMAL. Otherwise PRAGMA synchronous switches. */
+    bool vfs_sync;
     struct store_keys *keys; /* sodium_malloc'd */
     sqlite3_stmt *stmt[S_COUNT];
     sqlite3_stmt *lazy[S_LAZY_COUNT];
@@ -261,9 +264,15 @@ const char *store_vfs_name(void);
 struct store_vfs_stats {
     size_t writes_in;  /* WAL writes SQLite asked for */
     size_t writes_out; /* WAL writes the file received */
+    size_t syncs;      /* syncs the log received */
 };
 
 /* Process-wide counts, for tests. */
 void store_vfs_stats(struct store_vfs_stats *out);
+/* db's write-ahead log opened through this VFS: its commits synced as they are written
+ * (durable, how a log opens) or not (relaxed). SQLite result codes. */
+int store_vfs_wal_durable(sqlite3 *db, bool durable);
+/* Write and sync what db's log holds: every relaxed commit before becomes durable. */
+int store_vfs_wal_sync(sqlite3 *db);
 
 #endif

@@ -13,6 +13,14 @@
  *
  * Why (tests/bench/README.md): on these machines a commit of 14 frames took ~250 us written
  * frame by frame and ~190 us written at once.
+ *
+ * Durability is the shim's too. A log it opens is "durable": as soon as a commit frame is
+ * written, the log is synced, which is what synchronous=FULL does, so kith's connections run
+ * synchronous=NORMAL (SQLite then syncs only around checkpoints, as it must) and a relaxed
+ * transaction is the same connection with the log marked relaxed until its COMMIT
+ * (store_vfs_wal_durable); store_vfs_wal_sync makes earlier relaxed commits durable. Switching
+ * with PRAGMA synchronous instead recompiled the pragma at every switch (~10 us; twice per
+ * message on a sender).
  */
 #include "core/store_impl.h"
 #include <pthread.h>
@@ -32,8 +40,9 @@ struct wal_file {
     size_t len;
     size_t cap;
     sqlite3_int64 off;
-    int commit_page;  /* the header just buffered marks a commit: write after its page */
+    int commit_page;  /* the header just written marks a commit: its page completes it */
     int after_commit; /* the commit frame is written: so is everything until the next frame */
+    int relaxed;      /* 0: sync the log when a commit frame is written (the default) */
 };
 
 static sqlite3_vfs store_vfs;
@@ -54,6 +63,15 @@ store_vfs_count(size_t calls_in, size_t calls_out)
 }
 
 static int
+wal_real_sync(struct wal_file *w, int flags)
+{
+    pthread_mutex_lock(&store_vfs_lock);
+    store_vfs_counts.syncs++;
+    pthread_mutex_unlock(&store_vfs_lock);
+    return w->real->pMethods->xSync(w->real, flags);
+}
+
+static int
 wal_flush(struct wal_file *w)
 {
     int rc = SQLITE_OK;
@@ -66,24 +84,16 @@ wal_flush(struct wal_file *w)
         done += n;
     }
     w->len = 0;
-    w->commit_page = 0;
     return rc;
 }
 
+/* Add a write to the run: written at once instead when it does not continue the run, would
+ * make it too long, or finds no memory. */
 static int
-wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
+wal_buffer(struct wal_file *w, const unsigned char *p, int amt, sqlite3_int64 off)
 {
-    struct wal_file *w = (struct wal_file *)f;
-    const unsigned char *p = data;
     int rc = SQLITE_OK;
 
-    store_vfs_count(1, 0);
-    if (amt <= 0) {
-        return w->real->pMethods->xWrite(w->real, data, amt, off);
-    }
-    if (amt == WAL_FRAME_HEADER) {
-        w->after_commit = 0; /* a frame begins */
-    }
     if (w->len > 0 && off != w->off + (sqlite3_int64)w->len) {
         rc = wal_flush(w); /* not the next byte of the run: write the run first */
     }
@@ -94,7 +104,7 @@ wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
         rc = wal_flush(w);
         if (rc == SQLITE_OK) {
             store_vfs_count(0, 1);
-            rc = w->real->pMethods->xWrite(w->real, data, amt, off);
+            rc = w->real->pMethods->xWrite(w->real, p, amt, off);
         }
         return rc;
     }
@@ -109,7 +119,7 @@ wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
             rc = wal_flush(w); /* no memory for a run: write as SQLite asked */
             if (rc == SQLITE_OK) {
                 store_vfs_count(0, 1);
-                rc = w->real->pMethods->xWrite(w->real, data, amt, off);
+                rc = w->real->pMethods->xWrite(w->real, p, amt, off);
             }
             return rc;
         }
@@ -121,19 +131,46 @@ wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
     }
     memcpy(w->buf + w->len, p, (size_t)amt);
     w->len += (size_t)amt;
-    if (w->commit_page || w->after_commit) {
+    return SQLITE_OK;
+}
+
+static int
+wal_write(sqlite3_file *f, const void *data, int amt, sqlite3_int64 off)
+{
+    struct wal_file *w = (struct wal_file *)f;
+    const unsigned char *p = data;
+    int header = amt == WAL_FRAME_HEADER;
+    /* A frame header: bytes 4..7 hold the database size after a commit, zero otherwise. */
+    int commit_header = header && (p[4] | p[5] | p[6] | p[7]) != 0;
+    int commit_page = !header && w->commit_page; /* the commit frame completes with it */
+    int rc;
+
+    store_vfs_count(1, 0);
+    if (amt <= 0) {
+        return w->real->pMethods->xWrite(w->real, data, amt, off);
+    }
+    if (header) {
+        w->after_commit = 0; /* a frame begins */
+        w->commit_page = 0;
+    }
+    rc = wal_buffer(w, p, amt, off);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    if (commit_page || w->after_commit) {
         /* The commit frame is complete: the transaction's run is done. Until the next frame
          * header every write goes out at once: without powersafe overwrite, SQLite pads the
          * log to a sector with copies of the commit frame and may split one around a sync,
-         * and those frames are indexed too. */
+         * and those frames are indexed too. A durable log is synced once, here. */
         rc = wal_flush(w);
         w->after_commit = 1;
+        w->commit_page = 0;
+        if (rc == SQLITE_OK && commit_page && !w->relaxed) {
+            rc = wal_real_sync(w, SQLITE_SYNC_NORMAL);
+        }
         return rc;
     }
-    /* A frame header: bytes 4..7 hold the database size after a commit, zero otherwise. */
-    if (amt == WAL_FRAME_HEADER && (p[4] | p[5] | p[6] | p[7]) != 0) {
-        w->commit_page = 1;
-    }
+    w->commit_page = commit_header;
     return SQLITE_OK;
 }
 
@@ -177,7 +214,7 @@ wal_sync(sqlite3_file *f, int flags)
     struct wal_file *w = (struct wal_file *)f;
     int rc = wal_flush(w);
 
-    return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
+    return rc != SQLITE_OK ? rc : wal_real_sync(w, flags);
 }
 
 static int
@@ -279,6 +316,38 @@ store_vfs_setup(void)
     store_wal_methods.xSectorSize = wal_sector_size;
     store_wal_methods.xDeviceCharacteristics = wal_device_characteristics;
     store_vfs_rc = sqlite3_vfs_register(&store_vfs, 0);
+}
+
+/* The log db writes through this VFS, or NULL (not open yet, or another VFS's). */
+static struct wal_file *
+store_vfs_wal_of(sqlite3 *db)
+{
+    sqlite3_file *f = NULL;
+
+    if (sqlite3_file_control(db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) != SQLITE_OK ||
+        f == NULL || f->pMethods != &store_wal_methods) {
+        return NULL;
+    }
+    return (struct wal_file *)f;
+}
+
+int
+store_vfs_wal_durable(sqlite3 *db, bool durable)
+{
+    struct wal_file *w = store_vfs_wal_of(db);
+
+    if (w != NULL) {
+        w->relaxed = !durable;
+    }
+    return SQLITE_OK; /* a log opened later starts durable */
+}
+
+int
+store_vfs_wal_sync(sqlite3 *db)
+{
+    struct wal_file *w = store_vfs_wal_of(db);
+
+    return w != NULL ? wal_sync(&w->base, SQLITE_SYNC_NORMAL) : SQLITE_OK;
 }
 
 const char *

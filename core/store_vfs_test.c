@@ -3,7 +3,8 @@
  * another connection or process reads: every commit (durable or not) is readable at once by
  * a second connection on SQLite's own VFS, spilled and rolled-back transactions leave the
  * database intact, runs past the unix VFS's 128 KiB write limit arrive whole, and a process
- * killed straight after its COMMIT loses nothing.
+ * killed straight after its COMMIT loses nothing. Under synchronous=NORMAL the VFS syncs the
+ * log once per durable commit and not for a relaxed one.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -253,6 +254,48 @@ test_killed_after_commit(void **state)
     integrity_ok(f->w);
 }
 
+static size_t
+syncs(void)
+{
+    struct store_vfs_stats st;
+    store_vfs_stats(&st);
+    return st.syncs;
+}
+
+/* With synchronous=NORMAL (as kith runs), the log is synced by the VFS once per durable
+ * commit, also one past the run limit; a relaxed commit is written but not synced until
+ * store_vfs_wal_sync; a log opens durable again after a relaxed transaction is over only when
+ * told (the store does at COMMIT). */
+static void
+test_durable_and_relaxed_commits(void **state)
+{
+    struct fixture *f = *state;
+    size_t before;
+
+    exec_ok(f->w, "PRAGMA synchronous = NORMAL");
+    insert_rows(f->w, 1, 10); /* the log is open now */
+    before = syncs();
+    insert_rows(f->w, 3, 100);
+    assert_int_equal(syncs(), before + 1);
+    assert_int_equal(int_of(f->r, "SELECT count(*) FROM t"), 4);
+
+    assert_int_equal(store_vfs_wal_durable(f->w, false), SQLITE_OK);
+    before = syncs();
+    insert_rows(f->w, 3, 100);
+    insert_rows(f->w, 2, 100);
+    assert_int_equal(syncs(), before); /* written, readable, not synced */
+    assert_int_equal(int_of(f->r, "SELECT count(*) FROM t"), 9);
+    assert_int_equal(store_vfs_wal_sync(f->w), SQLITE_OK);
+    assert_int_equal(syncs(), before + 1);
+
+    assert_int_equal(store_vfs_wal_durable(f->w, true), SQLITE_OK);
+    before = syncs();
+    insert_rows(f->w, 1500, 4000); /* past STORE_VFS_RUN_MAX: the commit frame goes alone */
+    assert_true(syncs() >= before + 1);
+    assert_int_equal(int_of(f->r, "SELECT count(*) FROM t"), 1509);
+    integrity_ok(f->r);
+}
+
 int
 main(void)
 {
@@ -262,6 +305,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_large_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_padded_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_after_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_durable_and_relaxed_commits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
