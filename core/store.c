@@ -1424,7 +1424,7 @@ store_commit(struct store *st)
     if (sqlite3_get_autocommit(st->db)) {
         return KITH_ESTATE;
     }
-    rc = store_exec_stmt(store_stmt(st, S_COMMIT)); /* durable: store_vfs synced the log */
+    rc = store_exec_stmt(store_stmt(st, S_COMMIT)); /* durable: the log synced as it wrote */
     if (st->vfs_sync && st->relaxed && sqlite3_get_autocommit(st->db)) {
         KITH_IGNORE(store_set_relaxed(st, false)); /* writes outside a transaction: durable */
     }
