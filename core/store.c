@@ -348,7 +348,8 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION] = {
      * top of msg_visible_in (their release time is the latest), so each judged message walked
      * every digest held from that contact. Digests keep msg_digest only. */
     "DROP INDEX msg_visible_in;"
-    "CREATE INDEX msg_visible_plain ON msg(visible_at) WHERE outgoing = 0 AND digest = 0;",
+    "CREATE INDEX msg_visible_plain ON msg(visible_at)"
+    " WHERE outgoing = 0 AND digest = 0;",
 };
 
 /* A store's connection is used by one thread at a time (kith starts no threads; libzmq's
