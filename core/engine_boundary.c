@@ -466,15 +466,15 @@ eb_receipt_update(struct engine *e, const struct engine_peer *p, const uint8_t i
     return is_ours;
 }
 
-/* An acknowledgement of one of our messages; *texts_left (when not NULL): the message was a
- * TEXTS frame's first text, just acknowledged, and its other texts are left for the caller
- * to settle (their own receipts first, then store_msg_texts_follow: one write each). */
 int64_t
 engine_receipt_at(int tell, int64_t at)
 {
     return tell == RECEIPT_HELD_UNTIL || tell == RECEIPT_DIGEST_AT ? at : 0;
 }
 
+/* An acknowledgement of one of our messages; *texts_left (when not NULL): the message was a
+ * TEXTS frame's first text, just acknowledged, and its other texts are left for the caller
+ * to settle (their own receipts first, then store_msg_texts_follow: one write each). */
 static bool
 eb_receipt(struct engine *e, const struct engine_peer *p, const uint8_t id[16], int tell,
            int64_t at, bool *texts_left)
